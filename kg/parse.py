@@ -1,0 +1,217 @@
+"""Parse stage: Italian text -> Document, with Stanza.
+
+The default models are kg's compact Italian models, shipped inside the
+package and loaded with no network at all.  ``models="official"`` uses Stanza's
+official Italian models from Stanza's own resource directory (fetched once,
+explicitly, by ``kg models download``); any other value is a directory holding
+the same files as the compact set.
+
+Documents also round-trip through CoNLL-U (``to_conllu``/``from_conllu``), which
+is how tests build them without a model and how the parse cache stores them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib.resources
+import json
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from kg.types import Document, Sentence, Word
+
+PROCESSORS = ("tokenize", "mwt", "pos", "lemma", "depparse", "ner")
+# processor -> file name in a compact model directory
+MODEL_FILES = {"tokenize": "tokenizer.pt", "mwt": "mwt.pt", "pos": "tagger.pt",
+               "lemma": "lemmatizer.pt", "depparse": "parser.pt", "ner": "nertagger.pt"}
+PRETRAIN_FILE = "pretrain.pt"
+PRETRAINED = ("pos", "depparse", "ner")
+
+
+class ModelsNotFound(RuntimeError):
+    """The requested models are not on this machine."""
+
+
+def compact_dir() -> Path:
+    return Path(str(importlib.resources.files("kg") / "models" / "compact"))
+
+
+def official_dir() -> Path:
+    return Path(os.environ.get("STANZA_RESOURCES_DIR", Path.home() / "stanza_resources"))
+
+
+def resolve_models(models: str | os.PathLike | None) -> tuple[str, Path]:
+    """('compact'|'official'|'directory', path) for a --models value."""
+    if models in (None, "compact"):
+        return "compact", compact_dir()
+    if models == "official":
+        return "official", official_dir()
+    return "directory", Path(models)
+
+
+def pipeline_kwargs(models: str | os.PathLike | None) -> dict:
+    kind, path = resolve_models(models)
+    if kind == "official":
+        if not (path / "it").is_dir():
+            raise ModelsNotFound(f"official Stanza Italian models not found in {path}; "
+                                 "run 'kg models download' on a machine with internet")
+        return {"lang": "it", "dir": str(path), "processors": ",".join(PROCESSORS)}
+    missing = [name for name in (*MODEL_FILES.values(), PRETRAIN_FILE) if not (path / name).is_file()]
+    if missing:
+        raise ModelsNotFound(f"models directory {path} lacks {', '.join(missing)}")
+    kwargs = {"lang": "it", "dir": str(path), "processors": ",".join(PROCESSORS),
+              "allow_unknown_language": True}
+    for processor, name in MODEL_FILES.items():
+        kwargs[f"{processor}_model_path"] = str(path / name)
+    for processor in PRETRAINED:
+        kwargs[f"{processor}_pretrain_path"] = str(path / PRETRAIN_FILE)
+    return kwargs
+
+
+@functools.lru_cache(maxsize=4)
+def load_pipeline(models: str | None = None):
+    """One Stanza pipeline per process and model set; never downloads."""
+    import stanza
+    import torch
+
+    if os.environ.get("KG_TORCH_THREADS"):
+        torch.set_num_threads(int(os.environ["KG_TORCH_THREADS"]))
+    return stanza.Pipeline(download_method=None, use_gpu=False, logging_level="WARN",
+                           tokenize_no_ssplit=False, **pipeline_kwargs(models))
+
+
+def parse(text: str, doc_id: str = "doc", date: dt.date | None = None, models: str | None = None) -> Document:
+    return parse_many([(doc_id, text, date)], models=models)[0]
+
+
+def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | None = None) -> list[Document]:
+    """Parse several texts in one Stanza batch (much faster than one call each)."""
+    import stanza
+
+    if not items:
+        return []
+    pipeline = load_pipeline(None if models is None else str(models))
+    parsed = pipeline.bulk_process([stanza.Document([], text=text) for _, text, _ in items])
+    return [from_stanza(doc, doc_id, text, date) for (doc_id, text, date), doc in zip(items, parsed)]
+
+
+def from_stanza(doc, doc_id: str, text: str, date: dt.date | None = None) -> Document:
+    sentences = []
+    for index, sent in enumerate(doc.sentences):
+        words = []
+        for token in sent.tokens:
+            ner = getattr(token, "ner", None) or "O"
+            for word in token.words:
+                words.append(Word(id=word.id, text=word.text, lemma=word.lemma or word.text,
+                                  upos=word.upos or "X", feats=word.feats or "_",
+                                  head=word.head or 0, deprel=word.deprel or "dep",
+                                  start_char=token.start_char, end_char=token.end_char, ner=ner))
+        start, end = sent.tokens[0].start_char, sent.tokens[-1].end_char
+        sentences.append(Sentence(index=index, text=text[start:end], start_char=start, end_char=end,
+                                  words=tuple(words)))
+    return Document(id=doc_id, text=text, sentences=tuple(sentences), date=date)
+
+
+# --- CoNLL-U -------------------------------------------------------------
+
+def _misc(misc: str) -> dict[str, str]:
+    out = {}
+    for pair in misc.split("|"):
+        key, sep, value = pair.partition("=")
+        if sep:
+            out[key] = value
+    return out
+
+
+def from_conllu(conllu: str, doc_id: str = "doc", date: dt.date | None = None) -> Document:
+    """A Document from CoNLL-U.  Character offsets come from ``start_char``/
+    ``end_char`` in MISC when present (kg's own cache), otherwise the text is
+    rebuilt from the tokens and SpaceAfter=No, one sentence per line of ``# text``
+    order.  NER tags are read from MISC ``NER=`` (or Stanza's ``ner=``)."""
+    blocks = [b for b in conllu.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    meta = {}
+    pieces: list[str] = []
+    sentences = []
+    offset = 0
+    for index, block in enumerate(blocks):
+        rows = [line for line in block.split("\n") if line.strip()]
+        for line in rows:
+            if line.startswith("# kg_") and " = " in line:
+                key, _, value = line[2:].partition(" = ")
+                meta[key] = value
+        rows = [line.split("\t") for line in rows if not line.startswith("#")]
+        words: list[Word] = []
+        token_span: tuple[int, int] | None = None
+        token_end_id = 0
+        token_ner = "O"
+        sent_start = None
+        if pieces and not pieces[-1].endswith("\n"):
+            pieces.append("\n")
+            offset += 1
+        for cols in rows:
+            if "." in cols[0]:
+                continue
+            misc = _misc(cols[9]) if len(cols) > 9 else {}
+            if "-" in cols[0]:
+                first, last = (int(x) for x in cols[0].split("-"))
+                token_span = _place(cols[1], misc, pieces, offset)
+                offset = max(offset, token_span[1] + (0 if misc.get("SpaceAfter") == "No" else 1))
+                token_end_id, token_ner = last, misc.get("NER", misc.get("ner", "O"))
+                if sent_start is None:
+                    sent_start = token_span[0]
+                continue
+            word_id = int(cols[0])
+            if word_id <= token_end_id and token_span is not None:
+                span, ner = token_span, token_ner
+            else:
+                span = _place(cols[1], misc, pieces, offset)
+                offset = max(offset, span[1] + (0 if misc.get("SpaceAfter") == "No" else 1))
+                ner = misc.get("NER", misc.get("ner", "O"))
+                if sent_start is None:
+                    sent_start = span[0]
+            words.append(Word(id=word_id, text=cols[1], lemma=cols[2] if cols[2] != "_" else cols[1],
+                              upos=cols[3], feats=cols[5], head=int(cols[6]) if cols[6] != "_" else 0,
+                              deprel=cols[7], start_char=span[0], end_char=span[1], ner=ner))
+        if not words:
+            continue
+        end = max(w.end_char for w in words)
+        sentences.append((sent_start or 0, end, tuple(words)))
+    text = meta.get("kg_text")
+    text = json.loads(text) if text is not None else "".join(pieces).rstrip(" ")
+    if date is None and meta.get("kg_date"):
+        date = dt.date.fromisoformat(meta["kg_date"])
+    return Document(id=meta.get("kg_id", doc_id), text=text, date=date, sentences=tuple(
+        Sentence(index=i, text=text[s:e], start_char=s, end_char=e, words=w)
+        for i, (s, e, w) in enumerate(sentences)))
+
+
+def _place(form: str, misc: dict[str, str], pieces: list[str], offset: int) -> tuple[int, int]:
+    """Character span of a token: from MISC offsets, or appended to the rebuilt text."""
+    if "start_char" in misc and "end_char" in misc:
+        return int(misc["start_char"]), int(misc["end_char"])
+    text_len = sum(len(p) for p in pieces)
+    if text_len < offset:
+        pieces.append(" " * (offset - text_len))
+    pieces.append(form)
+    return offset, offset + len(form)
+
+
+def to_conllu(doc: Document) -> str:
+    """CoNLL-U carrying everything needed to rebuild the Document exactly."""
+    out = [f"# kg_id = {doc.id}", f"# kg_text = {json.dumps(doc.text, ensure_ascii=False)}"]
+    if doc.date:
+        out.append(f"# kg_date = {doc.date.isoformat()}")
+    for sent in doc.sentences:
+        out.append(f"# sent_id = {sent.index}")
+        out.append(f"# text = {' '.join(sent.text.split())}")
+        for w in sent.words:
+            misc = f"start_char={w.start_char}|end_char={w.end_char}|NER={w.ner}"
+            out.append("\t".join([str(w.id), w.text, w.lemma, w.upos, "_", w.feats, str(w.head),
+                                  w.deprel, "_", misc]))
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def documents_from_conllu_file(path: Path) -> Iterable[Document]:
+    yield from_conllu(path.read_text(encoding="utf-8"), doc_id=path.stem)

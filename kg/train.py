@@ -1,0 +1,310 @@
+"""Train kg's compact Italian Stanza models from the local UD and KIND data.
+
+Every step uses Stanza's own training code and never touches the network:
+word vectors are trained here with gensim and handed to Stanza as a pretrain
+file, and no character language model is used.  Each processor trains under a
+wall-clock budget; Stanza saves the best dev checkpoint as it goes, so a
+stage stopped by its budget still leaves its best model behind.
+
+Example:
+    python -m kg.train --data ../shared/data --work build/train --out kg/models/compact
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SHORTHAND = "it_kg"
+
+# ISDT test is the reported parser test set and KIND wikinews test (= Evalita
+# WN_dev) the reported NER test set: neither is ever read for training, dev
+# selection or word vectors.
+UD_TRAIN = [
+    "UD_Italian-ParTUT/it_partut-ud-train.conllu",
+    "UD_Italian-ParTUT/it_partut-ud-dev.conllu",
+    "UD_Italian-ParTUT/it_partut-ud-test.conllu",
+    "UD_Italian-VIT/it_vit-ud-dev.conllu",
+    "UD_Italian-VIT/it_vit-ud-test.conllu",
+    "UD_Italian-MarkIT/it_markit-ud-train.conllu",
+    "UD_Italian-MarkIT/it_markit-ud-dev.conllu",
+    "UD_Italian-MarkIT/it_markit-ud-test.conllu",
+    "UD_Italian-TWITTIRO/it_twittiro-ud-train.conllu",
+    "UD_Italian-TWITTIRO/it_twittiro-ud-dev.conllu",
+    "UD_Italian-TWITTIRO/it_twittiro-ud-test.conllu",
+    "UD_Italian-PoSTWITA/it_postwita-ud-dev.conllu",
+    "UD_Italian-PoSTWITA/it_postwita-ud-test.conllu",
+]
+# ISDT dev is split by sentence: most of it trains, the tail is the dev set
+# that picks checkpoints (the closest data to the ISDT test domain).
+UD_ISDT_DEV = "UD_Italian-ISDT/it_isdt-ud-dev.conllu"
+ISDT_DEV_HELD_OUT = 160
+UD_TEST = "UD_Italian-ISDT/it_isdt-ud-test.conllu"
+
+NER_TRAIN = ["evalita-2023/WN_train.tsv", "evalita-2023/ADG_train.tsv", "evalita-2023/FIC_train.tsv",
+             "evalita-2023/ADG_dev.tsv", "evalita-2023/FIC_dev.tsv"]
+NER_DEV_FRACTION = 0.06  # of WN_train, held out to pick checkpoints
+NER_TEST = "dataset/wikinews_test.tsv"
+# Unlabelled-use text for word vectors: every training file above, never a test split.
+KIND_VECTOR_TEXT = ["dataset/wikinews_train.tsv", "dataset/fiction_train.tsv", "dataset/moro_train.tsv",
+                    "dataset/degasperi_train.tsv"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    tokenize: int
+    mwt: int
+    pos: int
+    lemma: int
+    depparse: int
+    ner: int
+
+
+BUDGETS = {  # minutes per stage
+    "smoke": Budget(tokenize=1, mwt=1, pos=1, lemma=1, depparse=1, ner=1),
+    "cpu": Budget(tokenize=8, mwt=3, pos=20, lemma=12, depparse=50, ner=80),
+}
+
+
+def read_sentences(path: Path) -> list[list[str]]:
+    """CoNLL-U sentences as line lists, without empty nodes (Stanza's
+    trainers do not need them) and with enhanced deps dropped."""
+    sentences, current = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            if any(not row.startswith("#") for row in current):
+                sentences.append(current)
+            current = []
+            continue
+        if line.startswith("#"):
+            current.append(line)
+            continue
+        cols = line.split("\t")
+        if "." in cols[0]:
+            continue
+        cols[8] = "_"
+        current.append("\t".join(cols))
+    if any(not row.startswith("#") for row in current):
+        sentences.append(current)
+    return sentences
+
+
+def write_sentences(path: Path, sentences: list[list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join("\n".join(s) + "\n\n" for s in sentences)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return  # a concurrent stage may be reading it
+    path.write_text(text, encoding="utf-8")
+
+
+def prepare_ud(data: Path, work: Path) -> dict[str, Path]:
+    ud = data / "ud-italian"
+    train = [s for name in UD_TRAIN for s in read_sentences(ud / name)]
+    isdt_dev = read_sentences(ud / UD_ISDT_DEV)
+    train += isdt_dev[:-ISDT_DEV_HELD_OUT]
+    dev = isdt_dev[-ISDT_DEV_HELD_OUT:]
+    paths = {"train": work / "ud" / "train.conllu", "dev": work / "ud" / "dev.conllu",
+             "test": work / "ud" / "test.conllu"}
+    write_sentences(paths["train"], train)
+    write_sentences(paths["dev"], dev)
+    write_sentences(paths["test"], read_sentences(ud / UD_TEST))
+    return paths
+
+
+def read_ner_tsv(path: Path) -> list[list[tuple[str, str]]]:
+    """KIND token TAB tag sentences; bare tags (``PER``) become BIO, where
+    adjacent tokens of one type form one entity."""
+    sentences, current = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            if current:
+                sentences.append(current)
+            current = []
+            continue
+        token, _, tag = line.partition("\t")
+        current.append((token, tag.strip() or "O"))
+    if current:
+        sentences.append(current)
+    return [to_bio(s) for s in sentences]
+
+
+def to_bio(sentence: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    out, previous = [], "O"
+    for token, tag in sentence:
+        if tag != "O" and not tag.startswith(("B-", "I-")):
+            tag = ("I-" if previous == tag else "B-") + tag
+            previous = tag[2:]
+        else:
+            previous = "O" if tag == "O" else tag[2:]
+        out.append((token, tag))
+    return out
+
+
+def prepare_ner(data: Path, work: Path) -> dict[str, Path]:
+    kind = data / "kind"
+    wn = read_ner_tsv(kind / NER_TRAIN[0])
+    held = int(len(wn) * NER_DEV_FRACTION)
+    train = wn[:-held] + [s for name in NER_TRAIN[1:] for s in read_ner_tsv(kind / name)]
+    paths = {"train": work / "ner" / "train.json", "dev": work / "ner" / "dev.json"}
+    paths["train"].parent.mkdir(parents=True, exist_ok=True)
+    for key, sentences in (("train", train), ("dev", wn[-held:])):
+        doc = [[{"text": t, "ner": tag} for t, tag in s] for s in sentences]
+        paths[key].write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return paths
+
+
+def train_vectors(data: Path, ud_train: Path, work: Path, dim: int = 100) -> Path:
+    """Word2vec on local Italian text (training splits only), saved as a Stanza pretrain."""
+    from gensim.models import Word2Vec
+    from stanza.models.common.pretrain import Pretrain
+
+    corpus = [[cols.split("\t")[1].lower() for cols in s if not cols.startswith("#")]
+              for s in read_sentences(ud_train)]
+    for name in KIND_VECTOR_TEXT + NER_TRAIN[1:]:
+        corpus += [[t.lower() for t, _ in s] for s in read_ner_tsv(data / "kind" / name)]
+    model = Word2Vec(corpus, vector_size=dim, window=5, min_count=3, workers=2, epochs=10, seed=1)
+    vec = work / "vectors.txt"
+    model.wv.save_word2vec_format(str(vec), binary=False)
+    pt = work / "it_kg.pretrain.pt"
+    if pt.exists():
+        pt.unlink()
+    Pretrain(str(pt), str(vec)).load()
+    return pt
+
+
+def run_stage(name: str, minutes: float, args: list[str], log_dir: Path) -> None:
+    """Run a Stanza trainer as a subprocess; past its budget it is stopped and
+    its best saved checkpoint stands."""
+    log = log_dir / f"{name}.log"
+    print(f"[train] {name}: up to {minutes} min, log {log}", flush=True)
+    started = time.time()
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", *args], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            proc.wait(timeout=minutes * 60)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            proc.wait()
+            print(f"[train] {name}: budget reached, keeping best checkpoint", flush=True)
+    if proc.returncode not in (0, None, -15):
+        raise SystemExit(f"[train] {name} failed (exit {proc.returncode}); see {log}")
+    print(f"[train] {name}: {time.time() - started:.0f} s", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m kg.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--work", type=Path, default=Path("build/train"))
+    parser.add_argument("--out", type=Path, default=Path("build/models"))
+    parser.add_argument("--budget", choices=sorted(BUDGETS), default="cpu")
+    parser.add_argument("--stages", default="vectors,tokenize,mwt,pos,lemma,depparse,ner",
+                        help="comma-separated stages to run (later ones reuse earlier outputs in --work)")
+    args = parser.parse_args(argv)
+    budget = BUDGETS[args.budget]
+    stages = args.stages.split(",")
+    work, models = args.work, args.work / "models"
+    logs = work / "logs"
+    for d in (work, models, logs):
+        d.mkdir(parents=True, exist_ok=True)
+    random.seed(1)
+    ud = prepare_ud(args.data, work)
+    pretrain = work / "it_kg.pretrain.pt"
+    m = {k: str(models / f"{SHORTHAND}_{k}.pt") for k in ("tokenizer", "mwt", "tagger", "lemmatizer", "parser", "nertagger")}
+    common = ["--lang", "it", "--shorthand", SHORTHAND]
+    vec = ["--wordvec_pretrain_file", str(pretrain)]
+
+    if "vectors" in stages:
+        t = time.time()
+        train_vectors(args.data, ud["train"], work)
+        print(f"[train] vectors: {time.time() - t:.0f} s", flush=True)
+
+    if "tokenize" in stages:
+        from stanza.utils.datasets import prepare_tokenizer_data
+        from stanza.utils.datasets.conllu_to_text import convert_text
+        for split in ("train", "dev"):
+            convert_text(str(ud[split]), str(work / f"tok_{split}.txt"))
+            prepare_tokenizer_data.main([str(work / f"tok_{split}.txt"), str(ud[split]),
+                                         "-o", str(work / f"tok_{split}.toklabels"),
+                                         "-m", str(work / f"tok_{split}_mwt.json")])
+        run_stage("tokenize", budget.tokenize, [
+            "stanza.models.tokenizer", *common, "--txt_file", str(work / "tok_train.txt"),
+            "--label_file", str(work / "tok_train.toklabels"),
+            "--mwt_json_file", str(work / "tok_train_mwt.json"),
+            "--dev_txt_file", str(work / "tok_dev.txt"), "--dev_label_file", str(work / "tok_dev.toklabels"),
+            "--dev_conll_gold", str(ud["dev"]), "--conll_file", str(work / "tok_dev.pred.conllu"),
+            "--save_dir", str(models), "--save_name", Path(m["tokenizer"]).name,
+            "--steps", "20000", "--eval_steps", "250"], logs)
+
+    if "mwt" in stages:
+        run_stage("mwt", budget.mwt, [
+            "stanza.models.mwt_expander", *common, "--train_file", str(ud["train"]),
+            "--eval_file", str(ud["dev"]), "--output_file", str(work / "mwt_dev.pred.conllu"),
+            "--gold_file", str(ud["dev"]), "--save_dir", str(models), "--save_name", Path(m["mwt"]).name,
+            "--num_epoch", "15"], logs)
+
+    if "pos" in stages:
+        run_stage("pos", budget.pos, [
+            "stanza.models.tagger", *common, *vec, "--train_file", str(ud["train"]),
+            "--eval_file", str(ud["dev"]), "--output_file", str(work / "pos_dev.pred.conllu"),
+            "--save_dir", str(models), "--save_name", Path(m["tagger"]).name,
+            "--hidden_dim", "200", "--char_hidden_dim", "200", "--deep_biaff_hidden_dim", "200",
+            "--batch_size", "1000", "--max_steps", "30000", "--eval_interval", "200"], logs)
+
+    if "lemma" in stages:
+        run_stage("lemma", budget.lemma, [
+            "stanza.models.lemmatizer", "--shorthand", SHORTHAND, "--train_file", str(ud["train"]),
+            "--eval_file", str(ud["dev"]), "--output_file", str(work / "lemma_dev.pred.conllu"),
+            "--save_dir", str(models), "--save_name", Path(m["lemmatizer"]).name,
+            "--num_epoch", "4", "--decay_epoch", "2", "--batch_size", "100"], logs)
+
+    if "depparse" in stages:
+        # The parser sees predicted POS at run time, so it trains on retagged data.
+        retagged = {}
+        for split in ("train", "dev"):
+            retagged[split] = work / "ud" / f"{split}.retag.conllu"
+            run_stage(f"retag-{split}", 30, [
+                "stanza.models.tagger", *common, *vec, "--mode", "predict",
+                "--eval_file", str(ud[split]), "--output_file", str(retagged[split]),
+                "--save_dir", str(models), "--save_name", Path(m["tagger"]).name], logs)
+        run_stage("depparse", budget.depparse, [
+            "stanza.models.parser", *common, *vec, "--train_file", str(retagged["train"]),
+            "--eval_file", str(retagged["dev"]), "--output_file", str(work / "parse_dev.pred.conllu"),
+            "--save_dir", str(models), "--save_name", Path(m["parser"]).name,
+            "--hidden_dim", "200", "--char_hidden_dim", "200", "--deep_biaff_hidden_dim", "200",
+            "--num_layers", "2", "--batch_size", "2000", "--max_steps", "30000",
+            "--eval_interval", "200"], logs)
+
+    if "ner" in stages:
+        ner = prepare_ner(args.data, work)
+        run_stage("ner", budget.ner, [
+            "stanza.models.ner_tagger", "--shorthand", SHORTHAND, *vec, "--train_file", str(ner["train"]),
+            "--eval_file", str(ner["dev"]), "--save_dir", str(models), "--save_name", Path(m["nertagger"]).name,
+
+            "--hidden_dim", "200", "--max_steps", "60000", "--eval_interval", "500",
+            "--batch_size", "32"], logs)
+
+    export(work, models, args.out)
+
+
+def export(work: Path, models: Path, out: Path) -> None:
+    """Copy the trained models (not optimizer checkpoints) into the shipped layout."""
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy(work / "it_kg.pretrain.pt", out / "pretrain.pt")
+    for src in sorted(models.glob(f"{SHORTHAND}_*.pt")):
+        if "checkpoint" in src.name or "optim" in src.name:
+            continue
+        shutil.copy(src, out / src.name.replace(f"{SHORTHAND}_", ""))
+    print(f"[train] models in {out}: " + ", ".join(p.name for p in sorted(out.glob('*.pt'))), flush=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    main()
