@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -117,3 +118,13 @@ class Extraction:
     entities: tuple[Entity, ...]
     facts: tuple[Fact, ...]
     errors: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class AnnotatedDocument:
+    """A Document with what the mentions stage found in it: its entities and,
+    for each (sentence index, word id), the entity or date that word belongs to."""
+    document: Document
+    entities: tuple[Entity, ...]
+    word_entity: Mapping[tuple[int, int], str]
+    word_date: Mapping[tuple[int, int], dt.date]

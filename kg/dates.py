@@ -1,0 +1,115 @@
+"""Italian date expressions, normalized against a document date.
+
+Used by the mentions stage: a dateline ("Parigi, 1° settembre 2025 –") gives
+the document's place and date, and expressions in sentences ("giovedì 4
+settembre", "oggi", "ieri", "giovedì prossimo", "il 12 marzo 2024") become
+ISO dates.  Weekday names alone resolve to the nearest such day after the
+document date unless marked as past ("scorso").
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+MONTHS = {name: i for i, name in enumerate(
+    ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
+     "settembre", "ottobre", "novembre", "dicembre"], start=1)}
+WEEKDAYS = {name: i for i, name in enumerate(
+    ["lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"])}
+RELATIVE_DAYS = {"oggi": 0, "ieri": -1, "domani": 1, "dopodomani": 2, "l'altro ieri": -2,
+                 "l’altro ieri": -2, "altroieri": -2, "stamani": 0, "stamattina": 0, "stasera": 0,
+                 "stanotte": 0}
+
+_WEEKDAY = r"(?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|lunedi|martedi|mercoledi|giovedi|venerdi)"
+_MONTH = "(?:" + "|".join(MONTHS) + ")"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:°|º)?"
+_ABSOLUTE = re.compile(
+    rf"\b(?:(?P<wd>{_WEEKDAY})\s+)?(?P<day>{_DAY})\s+(?P<month>{_MONTH})(?:\s+(?P<year>\d{{4}}))?\b",
+    re.IGNORECASE)
+_NUMERIC = re.compile(r"\b(?P<day>[12]\d|3[01]|0?[1-9])/(?P<month>1[0-2]|0?[1-9])/(?P<year>\d{4})\b")
+_WEEKDAY_ONLY = re.compile(
+    rf"\b(?P<wd>{_WEEKDAY})(?:\s+(?P<mod>prossim[oa]|scors[oa]))?\b", re.IGNORECASE)
+_RELATIVE = re.compile(r"\b(?:l['’]altro ieri|altroieri|dopodomani|oggi|ieri|domani|stamani|stamattina|stasera|stanotte)\b",
+                       re.IGNORECASE)
+_DATELINE = re.compile(
+    rf"^\s*(?P<place>[A-ZÀ-Þ][\w'’.\- ]{{1,40}}?)\s*(?:\([A-Za-z]+\)\s*)?,\s*(?:{_WEEKDAY}\s+)?"
+    rf"(?P<day>{_DAY})\s+(?P<month>{_MONTH})\s+(?P<year>\d{{4}})\s*[–—\-:]",
+    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    start: int          # character offsets in the text searched
+    end: int
+    date: dt.date
+    text: str
+
+
+def _weekday_index(name: str) -> int:
+    return WEEKDAYS.get(name.lower(), WEEKDAYS.get(name.lower()[:-1] + "ì", 0))
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_dateline(text: str) -> tuple[str, dt.date] | None:
+    """(place, date) from a news dateline at the start of ``text``."""
+    match = _DATELINE.match(text)
+    if not match:
+        return None
+    date = _safe_date(int(match["year"]), MONTHS[match["month"].lower()], int(match["day"].rstrip("°º")))
+    return (match["place"].strip(), date) if date else None
+
+
+def find_dates(text: str, reference: dt.date | None) -> list[DateSpan]:
+    """Every date expression in ``text`` that can be normalized.  Without a
+    reference date only expressions with an explicit year resolve."""
+    spans: list[DateSpan] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(start: int, end: int, date: dt.date | None) -> None:
+        if date and not any(s < end and start < e for s, e in taken):
+            taken.append((start, end))
+            spans.append(DateSpan(start, end, date, text[start:end]))
+
+    for m in _ABSOLUTE.finditer(text):
+        month, day = MONTHS[m["month"].lower()], int(m["day"].rstrip("°º"))
+        if m["year"]:
+            add(m.start(), m.end(), _safe_date(int(m["year"]), month, day))
+        elif reference:
+            add(m.start(), m.end(), _nearest_year(reference, month, day, m["wd"]))
+    for m in _NUMERIC.finditer(text):
+        add(m.start(), m.end(), _safe_date(int(m["year"]), int(m["month"]), int(m["day"])))
+    if reference:
+        for m in _RELATIVE.finditer(text):
+            offset = RELATIVE_DAYS[m.group(0).lower().replace("’", "'")]
+            add(m.start(), m.end(), reference + dt.timedelta(days=offset))
+        for m in _WEEKDAY_ONLY.finditer(text):
+            add(m.start(), m.end(), _weekday_date(reference, _weekday_index(m["wd"]), (m["mod"] or "").lower()))
+    return sorted(spans, key=lambda s: s.start)
+
+
+def _nearest_year(reference: dt.date, month: int, day: int, weekday: str | None) -> dt.date | None:
+    """A day and month without a year: the candidate year closest to the
+    reference date, preferring one whose weekday matches when a weekday is given."""
+    candidates = [d for y in (reference.year - 1, reference.year, reference.year + 1)
+                  if (d := _safe_date(y, month, day))]
+    if weekday:
+        matching = [d for d in candidates if d.weekday() == _weekday_index(weekday)]
+        candidates = matching or candidates
+    return min(candidates, key=lambda d: abs((d - reference).days), default=None)
+
+
+def _weekday_date(reference: dt.date, weekday: int, modifier: str) -> dt.date:
+    if modifier.startswith("scors"):
+        back = (reference.weekday() - weekday) % 7 or 7
+        return reference - dt.timedelta(days=back)
+    ahead = (weekday - reference.weekday()) % 7
+    if modifier.startswith("prossim") and ahead == 0:
+        ahead = 7
+    return reference + dt.timedelta(days=ahead)

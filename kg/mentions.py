@@ -1,0 +1,365 @@
+"""Mentions stage: Document -> AnnotatedDocument.
+
+Finds entity mentions (NER spans; capitalized named groups the NER misses;
+named sites such as "palazzo dell'Eliseo"; event nouns), normalizes dates
+against the document date, and merges mentions of one entity within a
+document: case variants, surname-only and full-name forms of one person
+(only when the surname is unambiguous), and definite event nouns that take up
+an event already introduced ("la riunione" ... "l'incontro").
+"""
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+import yaml
+
+from kg.dates import find_dates, parse_dateline
+from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, AnnotatedDocument, Document, Entity,
+                      Mention, Sentence, Word)
+
+NER_TYPES = {"PER": PERSON, "ORG": ORGANIZATION, "LOC": PLACE, "GPE": PLACE}
+_ARTICLE = re.compile(r"^(?:il|lo|la|i|gli|le|l['’]|un|uno|una|un['’])\s*", re.IGNORECASE)
+_DEFINITE = {"il", "lo", "la", "i", "gli", "le", "l'", "l’", "questo", "questa", "tale", "stesso", "stessa"}
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    event_nouns: frozenset[str]
+    roles: tuple[tuple[str, ...], ...]
+    organization_heads: frozenset[str]
+    facility_heads: frozenset[str]
+    speech_verbs: frozenset[str]
+    demonyms: dict[str, str]
+
+    def role_at(self, sentence: Sentence, word: Word) -> tuple[str, ...] | None:
+        """The longest role starting at ``word`` (by lemma), e.g. ("segretario", "generale")."""
+        lemmas = [w.lemma.lower() for w in sentence.words[word.id - 1:word.id + 3]]
+        for role in sorted(self.roles, key=len, reverse=True):
+            if tuple(lemmas[:len(role)]) == role:
+                return role
+        return None
+
+    def country_of(self, lemma: str) -> str | None:
+        lemma = lemma.lower()
+        if lemma in self.demonyms:
+            return self.demonyms[lemma]
+        # feminine/plural forms the lemmatizer may leave: francesi, britannica, tedeschi
+        for suffix, base in (("a", "o"), ("i", "o"), ("e", "o"), ("he", "o"), ("hi", "o"), ("i", "e")):
+            if lemma.endswith(suffix):
+                stem = lemma[: -len(suffix)]
+                for candidate in (stem + base, stem.rstrip("h") + base):
+                    if candidate in self.demonyms:
+                        return self.demonyms[candidate]
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def load_lexicon() -> Lexicon:
+    data = yaml.safe_load((importlib.resources.files("kg.rulesets") / "lexicon.yaml").read_text(encoding="utf-8"))
+    return Lexicon(
+        event_nouns=frozenset(data["event_nouns"]),
+        roles=tuple(tuple(r.split()) for r in data["roles"]),
+        organization_heads=frozenset(data["organization_heads"]),
+        facility_heads=frozenset(data["facility_heads"]),
+        speech_verbs=frozenset(data["speech_verbs"]),
+        demonyms=dict(data["demonyms"]),
+    )
+
+
+def normalize_name(text: str) -> str:
+    """Comparison key for names: NFC, casefolded, typographic apostrophes
+    straightened, leading article and spaces dropped."""
+    text = unicodedata.normalize("NFC", text).replace("’", "'").replace("`", "'")
+    text = " ".join(text.split())
+    return _ARTICLE.sub("", text).casefold().strip(" .,;:'\"«»“”")
+
+
+def strip_article(text: str) -> str:
+    return _ARTICLE.sub("", " ".join(text.split())).strip(" ,;:")
+
+
+def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument:
+    """Find mentions and dates in ``doc`` and merge mentions into entities."""
+    lexicon = lexicon or load_lexicon()
+    if doc.date is None or doc.place is None:
+        dateline = parse_dateline(doc.text)
+        if dateline:
+            doc = Document(id=doc.id, text=doc.text, sentences=doc.sentences,
+                           date=doc.date or dateline[1], place=doc.place or dateline[0])
+    mentions = []
+    for sentence in doc.sentences:
+        mentions.extend(sentence_mentions(doc, sentence, lexicon))
+    entities, word_entity = merge(doc, mentions, lexicon)
+    return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
+                             word_date=date_index(doc))
+
+
+def date_index(doc: Document) -> dict[tuple[int, int], object]:
+    index = {}
+    for sentence in doc.sentences:
+        for span in find_dates(sentence.text, doc.date):
+            start, end = sentence.start_char + span.start, sentence.start_char + span.end
+            for w in sentence.words:
+                if w.start_char < end and start < w.end_char:
+                    index[(sentence.index, w.id)] = span.date
+    return index
+
+
+def _span_text(doc: Document, sentence: Sentence, start: int, end: int) -> tuple[str, int, int]:
+    first, last = sentence.word(start), sentence.word(end)
+    return doc.text[first.start_char:last.end_char], first.start_char, last.end_char
+
+
+def _mention(doc: Document, sentence: Sentence, start: int, end: int, type_: str, source: str) -> Mention:
+    # leading determiners and prepositions are never part of a name
+    while start < end and sentence.word(start).upos in ("DET", "ADP"):
+        start += 1
+    text, s, e = _span_text(doc, sentence, start, end)
+    return Mention(sentence=sentence.index, start=start, end=end, text=text, type=type_, source=source,
+                   start_char=s, end_char=e)
+
+
+def ner_spans(sentence: Sentence) -> list[tuple[int, int, str]]:
+    """(first word id, last word id, NER type) from BIOES/BIO tags; words of one
+    multi-word token share their token's tag, so consecutive equal tags of one
+    token are one position."""
+    spans, start, kind = [], None, None
+    previous_token = None
+    for w in sentence.words:
+        token = (w.start_char, w.end_char)
+        tag = w.ner or "O"
+        prefix, _, label = tag.partition("-")
+        same_token = token == previous_token
+        previous_token = token
+        if same_token and start is not None:
+            continue
+        if tag == "O" or not label:
+            if start is not None:
+                spans.append((start, w.id - 1, kind))
+            start = kind = None
+            continue
+        if prefix in ("B", "S") or start is None or label != kind:
+            if start is not None:
+                spans.append((start, w.id - 1, kind))
+            start, kind = w.id, label
+        if prefix in ("E", "S"):
+            last = w.id
+            while last < len(sentence.words) and (sentence.word(last + 1).start_char, sentence.word(last + 1).end_char) == token:
+                last += 1
+            spans.append((start, last, kind))
+            start = kind = None
+    if start is not None:
+        spans.append((start, len(sentence.words), kind))
+    return spans
+
+
+def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> list[Mention]:
+    taken: set[int] = set()
+    found: list[Mention] = []
+
+    def add(start: int, end: int, type_: str, source: str) -> None:
+        ids = set(range(start, end + 1))
+        if ids & taken:
+            return
+        taken.update(ids)
+        found.append(_mention(doc, sentence, start, end, type_, source))
+
+    for start, end, label in ner_spans(sentence):
+        site = _facility_before(sentence, start, lexicon)
+        if site is not None and label in ("LOC", "ORG"):
+            add(site, end, PLACE, "site")
+        elif label in NER_TYPES:
+            add(start, end, NER_TYPES[label], "ner")
+    for w in sentence.words:
+        if w.id in taken:
+            continue
+        lemma = w.lemma.lower()
+        if lemma in lexicon.organization_heads and w.text[:1].isupper() and w.upos in ("NOUN", "PROPN") \
+                and (w.id > 1 or _has_name_tail(sentence, w)):
+            add(w.id, _group_end(sentence, w), ORGANIZATION, "group")
+        elif lemma in lexicon.facility_heads and w.upos == "NOUN":
+            end = _group_end(sentence, w, proper_only=True)
+            if end > w.id:
+                add(w.id, end, PLACE, "site")
+    for w in sentence.words:
+        if w.id not in taken and w.upos == "NOUN" and w.lemma.lower() in lexicon.event_nouns:
+            add(w.id, w.id, EVENT, "event")
+    for w in sentence.words:
+        if w.id not in taken and w.upos == "PROPN" and w.text[:1].isupper():
+            end = w.id
+            while end < len(sentence.words) and sentence.word(end + 1).upos == "PROPN" and end + 1 not in taken:
+                end += 1
+            add(w.id, end, PERSON if end > w.id else "", "propn")
+    return sorted(found, key=lambda m: m.start)
+
+
+def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | None:
+    """Word id of a facility noun right before a name, across "di"+article: palazzo dell'Eliseo."""
+    i = start - 1
+    while i >= 1 and sentence.word(i).upos in ("ADP", "DET"):
+        i -= 1
+    if i >= 1 and i < start - 1 and sentence.word(i).lemma.lower() in lexicon.facility_heads:
+        return i
+    return None
+
+
+def _has_name_tail(sentence: Sentence, head: Word) -> bool:
+    return _group_end(sentence, head) > head.id
+
+
+def _group_end(sentence: Sentence, head: Word, proper_only: bool = False) -> int:
+    """Last word of a named group starting at ``head``: following adjectives and
+    "di"(+article) + noun/name links, e.g. Coalizione | dei volenterosi,
+    Banca | centrale europea, palazzo | dell' Eliseo."""
+    end, i, n = head.id, head.id + 1, len(sentence.words)
+    while i <= n and i - head.id <= 6:
+        w = sentence.word(i)
+        if w.upos == "ADJ" and not proper_only and w.head in range(head.id, end + 1):
+            end = i
+            i += 1
+            continue
+        if w.upos == "ADP" and w.lemma.lower() in ("di", "del") :
+            j = i + 1
+            while j <= n and sentence.word(j).upos == "DET":
+                j += 1
+            if j <= n:
+                nxt = sentence.word(j)
+                ok = nxt.upos == "PROPN" or nxt.text[:1].isupper() if proper_only else \
+                    nxt.upos in ("NOUN", "PROPN", "ADJ")
+                if ok and nxt.head in range(head.id, end + 1) or (ok and proper_only):
+                    end = i = j
+                    i += 1
+                    continue
+        break
+    return end
+
+
+# --- merging -------------------------------------------------------------
+
+def merge(doc: Document, mentions: list[Mention], lexicon: Lexicon) -> tuple[list[Entity], dict]:
+    groups: list[list[Mention]] = []
+    by_name: dict[str, int] = {}
+    last_event: int | None = None
+    for m in mentions:
+        key = normalize_name(m.text)
+        if not key:
+            continue
+        if m.type == EVENT:
+            target = _event_antecedent(doc, m, groups, by_name, last_event, lexicon)
+            if target is None:
+                groups.append([m])
+                target = len(groups) - 1
+                by_name.setdefault("event:" + key, target)
+            else:
+                groups[target].append(m)
+            last_event = target
+            continue
+        target = by_name.get(key)
+        if target is None and m.type in (PERSON, ""):
+            target = _person_antecedent(key, groups)
+        if target is None and m.type == PERSON:
+            target = _surname_group(key, groups)
+        if target is None:
+            if m.type == "":
+                continue  # an unknown bare proper noun that matches nothing known
+            groups.append([m])
+            target = len(groups) - 1
+        else:
+            groups[target].append(m)
+        by_name.setdefault(key, target)
+    entities, word_entity = [], {}
+    for group in groups:
+        entity = _entity(doc, group)
+        entities.append(entity)
+        for m in group:
+            for word_id in range(m.start, m.end + 1):
+                word_entity[(m.sentence, word_id)] = entity.key
+    return _dedupe_keys(entities, word_entity)
+
+
+def _person_antecedent(key: str, groups: list[list[Mention]]) -> int | None:
+    """A surname-only mention joins the one person whose name ends with it;
+    two candidates means it is ambiguous and stays apart."""
+    tokens = key.split()
+    candidates = {i for i, g in enumerate(groups) for m in g
+                  if m.type == PERSON and len(normalize_name(m.text).split()) > len(tokens)
+                  and normalize_name(m.text).split()[-len(tokens):] == tokens}
+    return candidates.pop() if len(candidates) == 1 else None
+
+
+def _surname_group(key: str, groups: list[list[Mention]]) -> int | None:
+    """A full name ("Mark Rutte") joins an earlier surname-only group ("Rutte")."""
+    tokens = key.split()
+    if len(tokens) < 2:
+        return None
+    candidates = [i for i, g in enumerate(groups)
+                  if all(m.type in (PERSON, "") and tokens[-len(normalize_name(m.text).split()):]
+                         == normalize_name(m.text).split() for m in g)]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def entity_key(type_: str, label: str) -> str:
+    """Entity keys are shared across documents for named entities, so the
+    same person in two articles is one node; events stay per document."""
+    return f"{type_.lower()}/{normalize_name(label)}"
+
+
+def _event_antecedent(doc: Document, m: Mention, groups, by_name, last_event, lexicon) -> int | None:
+    sentence = doc.sentences[m.sentence]
+    head = sentence.word(m.start)
+    dets = [w.text.lower() for w in sentence.children(head.id) if w.upos == "DET"]
+    definite = any(d in _DEFINITE for d in dets) or any(
+        w.lemma.lower() == "stesso" for w in sentence.children(head.id))
+    if not definite:
+        return None
+    same = by_name.get("event:" + normalize_name(m.text))
+    if same is not None:
+        return same
+    same_lemma = [i for i, g in enumerate(groups) if g[0].type == EVENT and
+                  doc.sentences[g[0].sentence].word(g[0].start).lemma.lower() == head.lemma.lower()]
+    if same_lemma:
+        return same_lemma[-1]
+    has_own_name = m.end > m.start
+    return None if has_own_name else last_event
+
+
+def _entity(doc: Document, group: list[Mention]) -> Entity:
+    types = Counter(m.type for m in group if m.type)
+    type_ = types.most_common(1)[0][0] if types else PERSON
+    labels = [strip_article(m.text) for m in group]
+    if type_ == EVENT:
+        label = max(labels, key=len)
+    elif type_ == PERSON:
+        label = max(labels, key=lambda s: (len(s.split()), len(s)))
+    else:
+        label = labels[0]
+    alts = []
+    for text in [m.text for m in group] + labels:
+        if text != label and text not in alts:
+            alts.append(text)
+    key_base = normalize_name(label)
+    key = f"{doc.id}/event/{key_base}" if type_ == EVENT else entity_key(type_, label)
+    return Entity(key=key, type=type_, label=label, alt_labels=tuple(alts), mentions=tuple(group))
+
+
+def _dedupe_keys(entities: list[Entity], word_entity: dict) -> tuple[list[Entity], dict]:
+    """Two events may share a label ("colloquio" twice): keys stay unique."""
+    seen: Counter = Counter()
+    renamed = {}
+    out = []
+    for e in entities:
+        seen[e.key] += 1
+        if seen[e.key] > 1:
+            new = f"{e.key}-{seen[e.key]}"
+            for m in e.mentions:
+                for word_id in range(m.start, m.end + 1):
+                    renamed[(m.sentence, word_id)] = new
+            e = Entity(key=new, type=e.type, label=e.label, alt_labels=e.alt_labels, mentions=e.mentions)
+        out.append(e)
+    word_entity.update(renamed)
+    return out, word_entity

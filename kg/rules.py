@@ -1,0 +1,574 @@
+"""Rules stage: AnnotatedDocument -> Facts, from declarative rule files.
+
+A rule file is YAML.  Each rule is a dependency pattern in the style of
+spaCy's DependencyMatcher: a list of nodes, the first anchoring the match
+(``RIGHT_ID`` + ``RIGHT_ATTRS``), each later one related to an earlier node
+(``LEFT_ID``, ``REL_OP``).  ``emit`` says which facts a match produces.
+Rules are checked when loaded; a bad rule fails with the file, line and id.
+
+    - id: meets-verb-active
+      version: 1
+      example: "Il ministro ha incontrato il collega tedesco a Berlino."
+      confidence: 0.9
+      pattern:
+        - {RIGHT_ID: verb, RIGHT_ATTRS: {LEMMA: {IN: [incontrare, ricevere]}}}
+        - {LEFT_ID: verb, REL_OP: ">", RIGHT_ID: a, RIGHT_ATTRS: {DEP: nsubj, ENT: Agent}}
+        - {LEFT_ID: verb, REL_OP: ">", RIGHT_ID: b, RIGHT_ATTRS: {DEP: obj, ENT: Agent}}
+      emit:
+        - {subject: a, predicate: meets, object: b}
+
+Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
+":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Agent =
+Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
+DEMONYM, DATE, SPEECH, REL_PRON (booleans).  Values: a scalar, {IN: [...]},
+{NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
+``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant,
+``.`` / ``;`` immediately / anywhere before, ``$++`` / ``$--`` a sibling
+to the right / left.
+
+An ``object`` is an entity unless ``form`` says otherwise: ``role`` (the
+role noun phrase as a string), ``country`` (the country of a demonym),
+``date`` (the normalized date, xsd:date), ``clause`` (the text of the node's
+subtree).  Subjects and entity objects spread over coordination ("Macron e
+Starmer"), relative pronouns take their antecedent, and role nouns stand for
+the person they introduce ("il segretario generale della NATO, Mark Rutte").
+
+``inferences`` combine facts: ``if: [[E, chairedBy, X], [E, eventOf, O]]``,
+``then: [O, chairedBy, X]``.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import yaml
+
+from kg.mentions import Lexicon, entity_key, load_lexicon
+from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, AnnotatedDocument, Entity, Fact,
+                      Provenance, Sentence, Word)
+from kg.vocab import KG
+
+OPS = (">", "<", ">>", "<<", ".", ";", "$++", "$--")
+ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
+         "DEMONYM", "DATE", "SPEECH", "REL_PRON")
+FORMS = ("entity", "role", "country", "date", "clause")
+ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, "Agent", "Any")
+RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
+NODE_KEYS = {"RIGHT_ID", "RIGHT_ATTRS", "LEFT_ID", "REL_OP"}
+EMIT_KEYS = {"subject", "predicate", "object", "form", "confidence"}
+INFERENCE_KEYS = {"id", "version", "description", "example", "examples", "if", "then", "confidence"}
+_LINKS = ("appos", "flat", "flat:name", "nmod", "compound", "nsubj")
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be used; the message names file, line and rule."""
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    attrs: tuple[tuple[str, object], ...]
+    left: str | None = None
+    op: str | None = None
+
+
+@dataclass(frozen=True)
+class Emit:
+    subject: str
+    predicate: str
+    object: str
+    form: str = "entity"
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    version: int
+    examples: tuple[str, ...]
+    confidence: float
+    nodes: tuple[Node, ...]
+    emits: tuple[Emit, ...]
+    source: str
+    line: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"
+
+
+@dataclass(frozen=True)
+class Inference:
+    id: str
+    version: int
+    premises: tuple[tuple[str, str, str], ...]
+    conclusion: tuple[str, str, str]
+    confidence: float
+    source: str
+    line: int
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    inferences: tuple[Inference, ...] = ()
+
+    def predicates(self) -> set[str]:
+        return {e.predicate for r in self.rules for e in r.emits} | \
+               {i.conclusion[1] for i in self.inferences}
+
+
+# --- loading -------------------------------------------------------------
+
+class _LineLoader(yaml.SafeLoader):
+    """Records each mapping's line so errors can point at it."""
+
+    def construct_mapping(self, node, deep=False):
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping["__line__"] = node.start_mark.line + 1
+        return mapping
+
+
+def default_rule_files() -> list[Path]:
+    root = importlib.resources.files("kg.rulesets")
+    return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".yaml") and p.name != "lexicon.yaml")
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(paths: tuple[Path, ...]) -> RuleSet:
+    rules: list[Rule] = []
+    inferences: list[Inference] = []
+    for path in paths:
+        r, i = load_rule_file(path)
+        rules += r
+        inferences += i
+    seen: dict[str, Rule] = {}
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleError(f"{rule.source}:{rule.line}: rule {rule.id!r}: id already used at "
+                            f"{seen[rule.id].source}:{seen[rule.id].line}")
+        seen[rule.id] = rule
+    return RuleSet(tuple(rules), tuple(inferences))
+
+
+def load_rules(extra: Iterable[Path] = (), include_default: bool = True) -> RuleSet:
+    paths = (default_rule_files() if include_default else []) + [Path(p) for p in extra]
+    return _load_cached(tuple(paths))
+
+
+def load_rule_file(path: Path) -> tuple[list[Rule], list[Inference]]:
+    path = Path(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read rule file: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise RuleError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("rules", []), list):
+        raise RuleError(f"{path}:1: a rule file is a mapping with a 'rules' list")
+    rules = [_rule(path, raw) for raw in data.get("rules", [])]
+    inferences = [_inference(path, raw) for raw in data.get("inferences", []) or []]
+    return rules, inferences
+
+
+def _fail(path: Path, raw, rule_id, problem: str):
+    line = raw.get("__line__", "?") if isinstance(raw, dict) else "?"
+    raise RuleError(f"{path}:{line}: rule {rule_id!r}: {problem}")
+
+
+def _common(path: Path, raw, allowed: set[str]) -> tuple[str, int, tuple[str, ...], float]:
+    if not isinstance(raw, dict):
+        raise RuleError(f"{path}: every rule is a mapping, got {raw!r}")
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", rule_id):
+        _fail(path, raw, rule_id, "needs an 'id' of lower-case letters, digits, '-', '_' or '.'")
+    unknown = set(raw) - allowed - {"__line__"}
+    if unknown:
+        _fail(path, raw, rule_id, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+    version = raw.get("version")
+    if not isinstance(version, int) or version < 1:
+        _fail(path, raw, rule_id, "needs an integer 'version' >= 1")
+    examples = raw.get("examples") or ([raw["example"]] if "example" in raw else [])
+    if not examples or not all(isinstance(e, str) and e.strip() for e in examples):
+        _fail(path, raw, rule_id, "needs an 'example' sentence")
+    confidence = raw.get("confidence", 0.8)
+    if not isinstance(confidence, (int, float)) or not 0 < confidence <= 1:
+        _fail(path, raw, rule_id, "'confidence' must be a number in (0, 1]")
+    return rule_id, version, tuple(examples), float(confidence)
+
+
+def _declared(predicate) -> bool:
+    if not isinstance(predicate, str) or predicate.startswith("_"):
+        return False
+    try:
+        getattr(KG, predicate)
+    except AttributeError:
+        return False
+    return True
+
+
+def _check_predicate(path: Path, raw, rule_id, predicate) -> None:
+    if not _declared(predicate):
+        _fail(path, raw, rule_id, f"predicate {predicate!r} is not declared in the ontology")
+
+
+def _rule(path: Path, raw) -> Rule:
+    rule_id, version, examples, confidence = _common(path, raw, RULE_KEYS)
+    pattern = raw.get("pattern")
+    if not isinstance(pattern, list) or not pattern:
+        _fail(path, raw, rule_id, "needs a non-empty 'pattern' list")
+    nodes: list[Node] = []
+    for i, spec in enumerate(pattern):
+        if not isinstance(spec, dict):
+            _fail(path, raw, rule_id, f"pattern node {i} is not a mapping")
+        unknown = set(spec) - NODE_KEYS - {"__line__"}
+        if unknown:
+            _fail(path, spec, rule_id, f"pattern node {i}: unknown key(s) {sorted(unknown)}")
+        name = spec.get("RIGHT_ID")
+        if not isinstance(name, str) or any(n.name == name for n in nodes):
+            _fail(path, spec, rule_id, f"pattern node {i}: RIGHT_ID missing or repeated")
+        if i == 0 and ("LEFT_ID" in spec or "REL_OP" in spec):
+            _fail(path, spec, rule_id, "the first pattern node anchors the match: no LEFT_ID/REL_OP")
+        if i > 0:
+            if spec.get("LEFT_ID") not in {n.name for n in nodes}:
+                _fail(path, spec, rule_id, f"pattern node {name!r}: LEFT_ID must name an earlier node")
+            if spec.get("REL_OP") not in OPS:
+                _fail(path, spec, rule_id, f"pattern node {name!r}: REL_OP must be one of {OPS}")
+        attrs = spec.get("RIGHT_ATTRS", {})
+        if not isinstance(attrs, dict):
+            _fail(path, spec, rule_id, f"pattern node {name!r}: RIGHT_ATTRS must be a mapping")
+        clean = {k: _strip_lines(v) for k, v in attrs.items() if k != "__line__"}
+        for key, value in clean.items():
+            if key not in ATTRS:
+                _fail(path, spec, rule_id, f"pattern node {name!r}: unknown attribute {key!r}; known: {ATTRS}")
+            if key == "ENT" and not all(v in ENTITY_CLASSES for v in _values(value)):
+                _fail(path, spec, rule_id, f"pattern node {name!r}: ENT must be one of {ENTITY_CLASSES}")
+            if isinstance(value, dict) and not key == "FEATS" and set(value) - {"IN", "NOT_IN", "REGEX"}:
+                _fail(path, spec, rule_id, f"pattern node {name!r}: {key} operators are IN, NOT_IN, REGEX")
+            if isinstance(value, dict) and "REGEX" in value:
+                try:
+                    re.compile(value["REGEX"])
+                except re.error as exc:
+                    _fail(path, spec, rule_id, f"pattern node {name!r}: bad REGEX: {exc}")
+        nodes.append(Node(name, tuple(sorted(clean.items())), spec.get("LEFT_ID"), spec.get("REL_OP")))
+    emits = []
+    for spec in raw.get("emit") or _fail(path, raw, rule_id, "needs an 'emit' list"):
+        if not isinstance(spec, dict) or set(spec) - EMIT_KEYS - {"__line__"}:
+            _fail(path, spec, rule_id, f"emit entries have keys {sorted(EMIT_KEYS)}")
+        form = spec.get("form", "entity")
+        if form not in FORMS:
+            _fail(path, spec, rule_id, f"emit form {form!r} is not one of {FORMS}")
+        for role in ("subject", "object"):
+            if spec.get(role) not in {n.name for n in nodes}:
+                _fail(path, spec, rule_id, f"emit {role} {spec.get(role)!r} is not a pattern node")
+        _check_predicate(path, spec, rule_id, spec.get("predicate"))
+        emits.append(Emit(spec["subject"], spec["predicate"], spec["object"], form, spec.get("confidence")))
+    return Rule(rule_id, version, examples, confidence, tuple(nodes), tuple(emits), str(path),
+                raw["__line__"])
+
+
+def _inference(path: Path, raw) -> Inference:
+    rule_id, version, _, confidence = _common(path, raw, INFERENCE_KEYS)
+    premises, conclusion = raw.get("if"), raw.get("then")
+    triple = lambda t: isinstance(t, list) and len(t) == 3 and all(isinstance(x, str) for x in t)
+    if not isinstance(premises, list) or not premises or not all(triple(p) for p in premises):
+        _fail(path, raw, rule_id, "'if' is a list of [subject, predicate, object] triples")
+    if not triple(conclusion):
+        _fail(path, raw, rule_id, "'then' is one [subject, predicate, object] triple")
+    variables = {x for p in premises for x in (p[0], p[2])}
+    if not {conclusion[0], conclusion[2]} <= variables:
+        _fail(path, raw, rule_id, "'then' may only use variables bound in 'if'")
+    for predicate in [p[1] for p in premises] + [conclusion[1]]:
+        _check_predicate(path, raw, rule_id, predicate)
+    return Inference(rule_id, version, tuple(tuple(p) for p in premises), tuple(conclusion), confidence,
+                     str(path), raw["__line__"])
+
+
+def _strip_lines(value):
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return tuple(_strip_lines(v) for v in value)
+    return value
+
+
+def _values(value) -> tuple:
+    if isinstance(value, dict):
+        return tuple(value.get("IN", ())) + tuple(value.get("NOT_IN", ()))
+    return (value,)
+
+
+# --- matching ------------------------------------------------------------
+
+class _Context:
+    """One sentence of an annotated document, with what attributes need."""
+
+    def __init__(self, annotated: AnnotatedDocument, sentence: Sentence, lexicon: Lexicon):
+        self.annotated, self.sentence, self.lexicon = annotated, sentence, lexicon
+        self.entities = {e.key: e for e in annotated.entities}
+        self.children: dict[int, list[Word]] = {}
+        for w in sentence.words:
+            self.children.setdefault(w.head, []).append(w)
+
+    def entity_of(self, word: Word) -> Entity | None:
+        key = self.annotated.word_entity.get((self.sentence.index, word.id))
+        return self.entities.get(key) if key else None
+
+    def case_of(self, word: Word) -> set[str]:
+        return {c.lemma.lower() for c in self.children.get(word.id, ()) if c.deprel in ("case", "mark")}
+
+    def ancestors(self, word: Word) -> Iterator[Word]:
+        seen = set()
+        while word.head and word.head not in seen:
+            seen.add(word.head)
+            word = self.sentence.word(word.head)
+            yield word
+
+    def descendants(self, word: Word) -> Iterator[Word]:
+        stack = list(self.children.get(word.id, ()))
+        while stack:
+            w = stack.pop()
+            yield w
+            stack.extend(self.children.get(w.id, ()))
+
+
+def _value_ok(spec, value) -> bool:
+    if isinstance(spec, dict):
+        if "IN" in spec and value not in spec["IN"]:
+            return False
+        if "NOT_IN" in spec and value in spec["NOT_IN"]:
+            return False
+        if "REGEX" in spec and not (isinstance(value, str) and re.search(spec["REGEX"], value)):
+            return False
+        return True
+    return value == spec
+
+
+def _entity_class_ok(spec, entity: Entity | None) -> bool:
+    wanted = set(_values(spec)) if isinstance(spec, dict) and "IN" in spec else {spec}
+    if entity is None:
+        return False
+    if "Any" in wanted:
+        return True
+    if "Agent" in wanted and entity.type in (PERSON, ORGANIZATION):
+        return True
+    return entity.type in wanted
+
+
+def _word_ok(ctx: _Context, word: Word, attrs) -> bool:
+    for key, spec in attrs:
+        if key == "ENT":
+            if not _entity_class_ok(spec, _resolve(ctx, word)):
+                return False
+            continue
+        if key == "FEATS":
+            if not all(_value_ok(v, word.feat(k)) for k, v in spec.items()):
+                return False
+            continue
+        if key == "CASE":
+            cases = ctx.case_of(word)
+            if isinstance(spec, dict) and "NOT_IN" in spec:
+                if cases & set(spec["NOT_IN"]):
+                    return False
+                continue
+            if not any(_value_ok(spec, c) for c in cases):
+                return False
+            continue
+        value = {
+            "TEXT": lambda: word.text, "LOWER": lambda: word.text.lower(),
+            "LEMMA": lambda: word.lemma.lower(), "UPOS": lambda: word.upos,
+            "DEP": lambda: word.deprel, "DEP_BASE": lambda: word.deprel.split(":")[0],
+            "ROLE": lambda: ctx.lexicon.role_at(ctx.sentence, word) is not None,
+            "DEMONYM": lambda: ctx.lexicon.country_of(word.lemma) is not None,
+            "DATE": lambda: (ctx.sentence.index, word.id) in ctx.annotated.word_date,
+            "SPEECH": lambda: word.lemma.lower() in ctx.lexicon.speech_verbs,
+            "REL_PRON": lambda: word.feat("PronType") == "Rel",
+        }[key]()
+        if not _value_ok(spec, value):
+            return False
+    return True
+
+
+def _related(ctx: _Context, left: Word, op: str) -> Iterable[Word]:
+    words = ctx.sentence.words
+    if op == ">":
+        return ctx.children.get(left.id, ())
+    if op == "<":
+        return (ctx.sentence.word(left.head),) if left.head else ()
+    if op == ">>":
+        return ctx.descendants(left)
+    if op == "<<":
+        return ctx.ancestors(left)
+    if op == ".":
+        return words[left.id:left.id + 1]
+    if op == ";":
+        return words[left.id:]
+    siblings = [w for w in ctx.children.get(left.head, ()) if w.id != left.id]
+    if op == "$++":
+        return [w for w in siblings if w.id > left.id]
+    return [w for w in siblings if w.id < left.id]  # "$--"
+
+
+def match(ctx: _Context, rule: Rule) -> Iterator[dict[str, Word]]:
+    def extend(i: int, bound: dict[str, Word]) -> Iterator[dict[str, Word]]:
+        if i == len(rule.nodes):
+            yield dict(bound)
+            return
+        node = rule.nodes[i]
+        candidates = ctx.sentence.words if node.left is None else _related(ctx, bound[node.left], node.op)
+        used = {w.id for w in bound.values()}
+        for word in candidates:
+            if word.id not in used and _word_ok(ctx, word, node.attrs):
+                bound[node.name] = word
+                yield from extend(i + 1, bound)
+                del bound[node.name]
+    yield from extend(0, {})
+
+
+# --- resolving matched words to entities and literals --------------------
+
+def _resolve(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
+    """The entity a word stands for: its own mention; for a relative pronoun
+    the clause's antecedent; for a role noun the person it introduces
+    (appos/flat/nmod link either way)."""
+    entity = ctx.entity_of(word)
+    if entity or depth > 2:
+        return entity
+    if word.feat("PronType") == "Rel":
+        for ancestor in ctx.ancestors(word):
+            if ancestor.deprel.startswith("acl:relcl") and ancestor.head:
+                return _resolve(ctx, ctx.sentence.word(ancestor.head), depth + 1)
+        return None
+    if ctx.lexicon.role_at(ctx.sentence, word) or word.upos == "NOUN":
+        for child in ctx.children.get(word.id, ()):
+            if child.deprel in _LINKS and not ctx.case_of(child):
+                linked = ctx.entity_of(child)
+                if linked and linked.type == PERSON:
+                    return linked
+        if ctx.lexicon.role_at(ctx.sentence, word) and word.deprel == "appos" and word.head:
+            head_entity = ctx.entity_of(ctx.sentence.word(word.head))
+            if head_entity and head_entity.type == PERSON:
+                return head_entity
+    return None
+
+
+def _spread(ctx: _Context, word: Word) -> list[Word]:
+    """A word and the words coordinated with it."""
+    out = [word]
+    for w in ctx.descendants(word):
+        if w.deprel == "conj" and ctx.sentence.word(w.head) in out:
+            out.append(w)
+    return out
+
+
+def _role_text(ctx: _Context, word: Word) -> str | None:
+    role = ctx.lexicon.role_at(ctx.sentence, word)
+    if role is None:
+        return None
+    return " ".join(w.text.lower() for w in ctx.sentence.words[word.id - 1:word.id - 1 + len(role)])
+
+
+def _clause_text(ctx: _Context, word: Word) -> str:
+    ids = [word.id] + [w.id for w in ctx.descendants(word)]
+    first, last = ctx.sentence.word(min(ids)), ctx.sentence.word(max(ids))
+    text = ctx.annotated.document.text[first.start_char:last.end_char]
+    return " ".join(text.split()).strip(" \"“”«»,")
+
+
+class Emitter:
+    """Turns matches into Facts, minting country Places for demonyms."""
+
+    def __init__(self, annotated: AnnotatedDocument, lexicon: Lexicon):
+        self.annotated, self.lexicon = annotated, lexicon
+        self.new_entities: dict[str, Entity] = {}
+
+    def facts(self, ctx: _Context, rule: Rule, bound: dict[str, Word]) -> Iterator[Fact]:
+        words = list(bound.values())
+        start = min(w.start_char for w in words)
+        end = max(w.end_char for w in words)
+        provenance = Provenance(document=self.annotated.document.id, sentence=ctx.sentence.index,
+                                start_char=start, end_char=end, rule=rule.ref,
+                                sentence_text=ctx.sentence.text)
+        for emit in rule.emits:
+            confidence = emit.confidence or rule.confidence
+            subjects = {e.key for w in _spread(ctx, bound[emit.subject]) if (e := _resolve(ctx, w))}
+            for subject in sorted(subjects):
+                for obj, datatype in self._objects(ctx, emit, bound[emit.object]):
+                    if obj != subject:
+                        yield Fact(subject, emit.predicate, obj, provenance, datatype, round(confidence, 3))
+
+    def _objects(self, ctx: _Context, emit: Emit, word: Word) -> list[tuple[str, str | None]]:
+        if emit.form == "entity":
+            return sorted({(e.key, None) for w in _spread(ctx, word) if (e := _resolve(ctx, w))})
+        if emit.form == "role":
+            text = _role_text(ctx, word)
+            return [(text, "string")] if text else []
+        if emit.form == "date":
+            date = self.annotated.word_date.get((ctx.sentence.index, word.id))
+            return [(date.isoformat(), "date")] if date else []
+        if emit.form == "clause":
+            return [(_clause_text(ctx, word), "string")]
+        country = self.lexicon.country_of(word.lemma)  # form == "country"
+        if not country:
+            return []
+        key = entity_key(PLACE, country)
+        known = next((e for e in self.annotated.entities if e.key == key), None)
+        if known is None:
+            self.new_entities.setdefault(key, Entity(key=key, type=PLACE, label=country))
+        return [(key, None)]
+
+
+def apply(annotated: AnnotatedDocument, ruleset: RuleSet, lexicon: Lexicon | None = None
+          ) -> tuple[list[Fact], list[Entity]]:
+    """All facts the rules find in one document, plus entities the rules
+    introduced (countries named only by a demonym)."""
+    lexicon = lexicon or load_lexicon()
+    emitter = Emitter(annotated, lexicon)
+    facts: dict[tuple, Fact] = {}
+    for sentence in annotated.document.sentences:
+        ctx = _Context(annotated, sentence, lexicon)
+        for rule in ruleset.rules:
+            for bound in match(ctx, rule):
+                for fact in emitter.facts(ctx, rule, bound):
+                    key = (fact.subject, fact.predicate, fact.object, sentence.index)
+                    if key not in facts or facts[key].confidence < fact.confidence:
+                        facts[key] = fact
+    result = list(facts.values())
+    result += infer(result, ruleset.inferences)
+    return result, list(emitter.new_entities.values())
+
+
+def infer(facts: list[Fact], inferences: Iterable[Inference]) -> list[Fact]:
+    """Forward-chain the inference rules once over the rule facts."""
+    derived: dict[tuple, Fact] = {}
+    known = {(f.subject, f.predicate, f.object) for f in facts}
+    for inference in inferences:
+        for binding, first in _solve(facts, inference.premises, {}, None):
+            s, p, o = (binding.get(x, x) for x in inference.conclusion)
+            if (s, p, o) in known or (s, p, o) in derived or s == o:
+                continue
+            provenance = Provenance(first.provenance.document, first.provenance.sentence,
+                                    first.provenance.start_char, first.provenance.end_char,
+                                    f"{inference.id}@{inference.version}", first.provenance.sentence_text)
+            derived[(s, p, o)] = Fact(s, p, o, provenance, None,
+                                      round(min(first.confidence, inference.confidence), 3))
+    return list(derived.values())
+
+
+def _solve(facts, premises, binding, first):
+    if not premises:
+        yield binding, first
+        return
+    (s, p, o), rest = premises[0], premises[1:]
+    for fact in facts:
+        if fact.predicate != p or fact.is_literal:
+            continue
+        if binding.get(s, fact.subject) != fact.subject or binding.get(o, fact.object) != fact.object:
+            continue
+        yield from _solve(facts, rest, {**binding, s: fact.subject, o: fact.object}, first or fact)
