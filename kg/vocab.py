@@ -49,3 +49,16 @@ class KG(DefinedNamespace):
     mentionedIn: URIRef        # entity -> Document
     documentDate: URIRef
     text: URIRef               # Document's full text
+
+
+# The KG properties a Fact may use as its predicate.  A Fact whose predicate
+# is in ENTITY_RELATIONS may have an Entity key as its object; one whose
+# predicate is in LITERAL_RELATIONS may have a literal object of the
+# Fact.datatype given there.  "announces" is in both: one announces an event
+# or a measure that has no entity of its own.
+ENTITY_RELATIONS = frozenset({
+    "meets", "chairedBy", "participatesIn", "memberOf", "announces",
+    "locatedIn", "supports", "spouse", "visits", "eventOf",
+})
+LITERAL_RELATIONS: dict[str, str] = {"title": "string", "says": "string", "date": "date",
+                                     "announces": "string"}
