@@ -69,7 +69,7 @@ class Budget:
 
 BUDGETS = {  # minutes per stage
     "smoke": Budget(tokenize=1, mwt=1, pos=1, lemma=1, depparse=1, ner=1),
-    "cpu": Budget(tokenize=8, mwt=3, pos=20, lemma=12, depparse=50, ner=80),
+    "cpu": Budget(tokenize=8, mwt=3, pos=15, lemma=10, depparse=45, ner=80),
 }
 
 
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> None:
             "--eval_file", str(ud["dev"]), "--output_file", str(work / "pos_dev.pred.conllu"),
             "--save_dir", str(models), "--save_name", Path(m["tagger"]).name,
             "--hidden_dim", "200", "--char_hidden_dim", "200", "--deep_biaff_hidden_dim", "200",
-            "--batch_size", "1000", "--max_steps", "30000", "--eval_interval", "200"], logs)
+            "--batch_size", "64", "--max_steps", "30000", "--eval_interval", "300"], logs)
 
     if "lemma" in stages:
         run_stage("lemma", budget.lemma, [
