@@ -1,0 +1,46 @@
+import datetime as dt
+
+import pytest
+
+from kg.dates import find_dates, parse_dateline
+
+REF = dt.date(2025, 9, 1)  # a Monday
+
+
+@pytest.mark.parametrize("text, place, date", [
+    ("Parigi, 1° settembre 2025 – Il presidente ha parlato.", "Parigi", dt.date(2025, 9, 1)),
+    ("ROMA, 12 marzo 2024 - Il governo ha approvato", "ROMA", dt.date(2024, 3, 12)),
+    ("Bruxelles, martedì 3 giugno 2025 — I ministri", "Bruxelles", dt.date(2025, 6, 3)),
+])
+def test_dateline(text, place, date):
+    assert parse_dateline(text) == (place, date)
+
+
+def test_no_dateline_in_plain_sentence():
+    assert parse_dateline("Il 3 marzo 2024 il governo ha approvato la legge.") is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("giovedì 4 settembre", dt.date(2025, 9, 4)),
+    ("oggi", REF),
+    ("ieri", dt.date(2025, 8, 31)),
+    ("domani", dt.date(2025, 9, 2)),
+    ("giovedì prossimo", dt.date(2025, 9, 4)),
+    ("lunedì prossimo", dt.date(2025, 9, 8)),
+    ("venerdì scorso", dt.date(2025, 8, 29)),
+    ("il 12 marzo 2024", dt.date(2024, 3, 12)),
+    ("il 30 dicembre", dt.date(2025, 12, 30)),
+    ("il 28 agosto", dt.date(2025, 8, 28)),
+    ("12/03/2024", dt.date(2024, 3, 12)),
+])
+def test_expressions_resolve_against_document_date(text, expected):
+    spans = find_dates(text, REF)
+    assert [s.date for s in spans] == [expected]
+
+
+def test_without_reference_only_absolute_dates_resolve():
+    assert [s.date for s in find_dates("oggi e il 3 marzo 2024, giovedì", None)] == [dt.date(2024, 3, 3)]
+
+
+def test_impossible_dates_are_ignored():
+    assert find_dates("il 31 febbraio 2024", REF) == []
