@@ -206,8 +206,8 @@ def _load_graph(path: Path):
     try:
         return parse_back(path, fmt)
     except Exception as exc:  # rdflib raises many parser-specific types
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CommandError(f"{path}: cannot load graph: {first_line}") from None
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise CommandError(f"{path}: cannot load graph: {reason}") from None
 
 
 def cmd_validate(args) -> int:
