@@ -24,6 +24,8 @@ from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, AnnotatedDocument, Doc
 
 NER_TYPES = {"PER": PERSON, "ORG": ORGANIZATION, "LOC": PLACE, "GPE": PLACE}
 _ARTICLE = re.compile(r"^(?:il|lo|la|i|gli|le|l['’]|un|uno|una|un['’])\s*", re.IGNORECASE)
+# dependency links from a noun to the name it introduces
+NAME_LINKS = ("appos", "flat", "flat:name", "nmod", "compound", "nsubj")
 _DEFINITE = {"il", "lo", "la", "i", "gli", "le", "l'", "l’", "questo", "questa", "tale", "stesso", "stessa"}
 
 
@@ -95,8 +97,52 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     for sentence in doc.sentences:
         mentions.extend(sentence_mentions(doc, sentence, lexicon))
     entities, word_entity = merge(doc, mentions, lexicon)
+    resolve_role_nominals(doc, entities, word_entity, lexicon)
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
                              word_date=date_index(doc))
+
+
+def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str]) -> str | None:
+    """The person a role noun introduces through a name link: "il presidente
+    francese Emmanuel Macron", "il segretario generale della NATO, Mark Rutte"."""
+    for child in sentence.children(word.id):
+        key = word_entity.get((sentence.index, child.id))
+        if child.deprel in NAME_LINKS and key in people and not any(
+                c.deprel == "case" for c in sentence.children(child.id)):
+            return key
+    return None
+
+
+def _role_signature(doc: Document, sentence: Sentence, word: Word, role: tuple[str, ...],
+                    word_entity: dict, lexicon: Lexicon) -> tuple:
+    """What distinguishes one holder of a role from another: demonyms and the
+    organization or country of the role ("presidente francese", "segretario della NATO")."""
+    modifiers = set()
+    for child in sentence.children(word.id):
+        if child.deprel == "amod" and lexicon.country_of(child.lemma):
+            modifiers.add(lexicon.country_of(child.lemma))
+        elif child.deprel == "nmod" and (sentence.index, child.id) in word_entity:
+            modifiers.add(word_entity[(sentence.index, child.id)])
+    return role, frozenset(modifiers)
+
+
+def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: dict, lexicon: Lexicon) -> None:
+    """A role nominal with no name of its own ("il presidente francese ha
+    evidenziato") refers to the one person the document introduced earlier
+    with the same role and modifiers; ambiguous or unmodified ones stay unresolved."""
+    people = {e.key for e in entities if e.type == PERSON}
+    introduced: dict[tuple, set[str]] = {}
+    for sentence in doc.sentences:
+        for word in sentence.words:
+            role = lexicon.role_at(sentence, word) if word.upos == "NOUN" else None
+            if role is None or (sentence.index, word.id) in word_entity:
+                continue
+            signature = _role_signature(doc, sentence, word, role, word_entity, lexicon)
+            person = linked_person(sentence, word, word_entity, people)
+            if person:
+                introduced.setdefault(signature, set()).add(person)
+            elif signature[1] and len(introduced.get(signature, ())) == 1:
+                word_entity[(sentence.index, word.id)] = next(iter(introduced[signature]))
 
 
 def date_index(doc: Document) -> dict[tuple[int, int], object]:

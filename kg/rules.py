@@ -47,7 +47,7 @@ from typing import Iterable, Iterator
 
 import yaml
 
-from kg.mentions import Lexicon, entity_key, load_lexicon
+from kg.mentions import NAME_LINKS, Lexicon, entity_key, load_lexicon
 from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, AnnotatedDocument, Entity, Fact,
                       Provenance, Sentence, Word)
 from kg.vocab import KG
@@ -61,7 +61,6 @@ RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence"
 NODE_KEYS = {"RIGHT_ID", "RIGHT_ATTRS", "LEFT_ID", "REL_OP"}
 EMIT_KEYS = {"subject", "predicate", "object", "form", "confidence"}
 INFERENCE_KEYS = {"id", "version", "description", "example", "examples", "if", "then", "confidence"}
-_LINKS = ("appos", "flat", "flat:name", "nmod", "compound", "nsubj")
 
 
 class RuleError(ValueError):
@@ -447,7 +446,7 @@ def _resolve(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         return None
     if ctx.lexicon.role_at(ctx.sentence, word) or word.upos == "NOUN":
         for child in ctx.children.get(word.id, ()):
-            if child.deprel in _LINKS and not ctx.case_of(child):
+            if child.deprel in NAME_LINKS and not ctx.case_of(child):
                 linked = ctx.entity_of(child)
                 if linked and linked.type == PERSON:
                     return linked
@@ -489,7 +488,7 @@ class Emitter:
         self.new_entities: dict[str, Entity] = {}
 
     def facts(self, ctx: _Context, rule: Rule, bound: dict[str, Word]) -> Iterator[Fact]:
-        words = list(bound.values())
+        words = [w for word in bound.values() for w in self._mention_words(ctx, word)]
         start = min(w.start_char for w in words)
         end = max(w.end_char for w in words)
         provenance = Provenance(document=self.annotated.document.id, sentence=ctx.sentence.index,
@@ -502,6 +501,20 @@ class Emitter:
                 for obj, datatype in self._objects(ctx, emit, bound[emit.object]):
                     if obj != subject:
                         yield Fact(subject, emit.predicate, obj, provenance, datatype, round(confidence, 3))
+
+    def _mention_words(self, ctx: _Context, word: Word) -> list[Word]:
+        """The word and the rest of the name it is part of, so evidence spans
+        cover "Emmanuel Macron", not just "Emmanuel"."""
+        key = self.annotated.word_entity.get((ctx.sentence.index, word.id))
+        if key is None:
+            return [word]
+        same = lambda w: self.annotated.word_entity.get((ctx.sentence.index, w.id)) == key
+        first = last = word.id
+        while first > 1 and same(ctx.sentence.word(first - 1)):
+            first -= 1
+        while last < len(ctx.sentence.words) and same(ctx.sentence.word(last + 1)):
+            last += 1
+        return list(ctx.sentence.words[first - 1:last])
 
     def _objects(self, ctx: _Context, emit: Emit, word: Word) -> list[tuple[str, str | None]]:
         if emit.form == "entity":

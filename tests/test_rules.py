@@ -1,0 +1,59 @@
+"""Rule behaviour on parsed sentences, without loading a model.
+
+Each sentence in tests/fixtures/rules/*.conllu is a parse of real-style
+Italian news text (from the compact models, checked and corrected by hand)
+with the facts the rules must find (``# expect = relation | subject | object``)
+and must not find (``# forbid = ...``).  Subjects and objects are entity
+labels (any alternative label matches) or literal values.
+"""
+from pathlib import Path
+
+import pytest
+
+from kg.build import extract
+from kg.parse import from_conllu
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "rules").glob("*.conllu"))
+
+
+def blocks():
+    for path in FIXTURES:
+        for number, block in enumerate(b for b in path.read_text(encoding="utf-8").split("\n\n") if b.strip()):
+            yield pytest.param(block, id=f"{path.stem}-{number}")
+
+
+def expectations(block: str, kind: str) -> set[tuple[str, str, str]]:
+    out = set()
+    for line in block.splitlines():
+        if line.startswith(f"# {kind} = "):
+            relation, subject, obj = (part.strip() for part in line.split("=", 1)[1].split("|"))
+            out.add((relation, subject.lower(), obj.lower()))
+    return out
+
+
+def found_facts(block: str) -> set[tuple[str, str, str]]:
+    extraction = extract([from_conllu(block, "fixture")])
+    names = {e.key: {e.label.lower(), *(a.lower() for a in e.alt_labels)} for e in extraction.entities}
+    out = set()
+    for fact in extraction.facts:
+        objects = {fact.object.lower()} if fact.is_literal else names[fact.object]
+        out |= {(fact.predicate, s, o) for s in names[fact.subject] for o in objects}
+    return out
+
+
+@pytest.mark.parametrize("block", blocks())
+def test_rules_on_fixture_sentence(block):
+    facts = found_facts(block)
+    expected, forbidden = expectations(block, "expect"), expectations(block, "forbid")
+    assert expected or forbidden, "a fixture sentence without expectations tests nothing"
+    missing = {e for e in expected if e not in facts and not (e[2] == "*" and any(
+        f[0] == e[0] and f[1] == e[1] for f in facts))}
+    assert not missing, f"missing {sorted(missing)}; found {sorted(facts)}"
+    assert not forbidden & facts, f"forbidden facts found: {sorted(forbidden & facts)}"
+
+
+def test_there_are_fixture_sentences_for_every_core_relation():
+    text = "\n".join(p.read_text(encoding="utf-8") for p in FIXTURES)
+    for relation in ("meets", "chairedBy", "participatesIn", "title", "memberOf", "says", "announces",
+                     "locatedIn", "date", "supports", "spouse", "visits"):
+        assert f"# expect = {relation} |" in text, relation
