@@ -1,0 +1,86 @@
+"""Mentions and in-document entity merging, on small CoNLL-U documents."""
+import datetime as dt
+
+from kg.mentions import annotate, normalize_name
+from kg.parse import from_conllu
+from kg.types import EVENT, ORGANIZATION, PERSON, PLACE
+
+
+def conllu(*sentences: str) -> str:
+    """Sentences as 'form/UPOS/head/deprel/NER' tokens separated by spaces."""
+    blocks = []
+    for sentence in sentences:
+        rows = []
+        for i, token in enumerate(sentence.split(), start=1):
+            form, upos, head, deprel, ner = token.split("/")
+            rows.append("\t".join([str(i), form, form.lower(), upos, "_", "_", head, deprel, "_", f"NER={ner}"]))
+        blocks.append("\n".join(rows))
+    return "\n\n".join(blocks) + "\n\n"
+
+
+def entities(*sentences, date=None):
+    return annotate(from_conllu(conllu(*sentences), "doc", date=date))
+
+
+def test_surname_joins_the_full_name_and_labels_keep_surface_forms():
+    a = entities("Emmanuel/PROPN/3/nsubj/B-PER Macron/PROPN/1/flat:name/E-PER parla/VERB/0/root/O",
+                 "Macron/PROPN/2/nsubj/S-PER ride/VERB/0/root/O")
+    people = [e for e in a.entities if e.type == PERSON]
+    assert [(p.label, p.alt_labels) for p in people] == [("Emmanuel Macron", ("Macron",))]
+    assert a.word_entity[(1, 1)] == people[0].key
+
+
+def test_ambiguous_surname_is_not_merged():
+    a = entities("Mario/PROPN/3/nsubj/B-PER Rossi/PROPN/1/flat:name/E-PER parla/VERB/0/root/O",
+                 "Luca/PROPN/3/nsubj/B-PER Rossi/PROPN/1/flat:name/E-PER ride/VERB/0/root/O",
+                 "Rossi/PROPN/2/nsubj/S-PER esce/VERB/0/root/O")
+    labels = sorted(e.label for e in a.entities if e.type == PERSON)
+    assert labels == ["Luca Rossi", "Mario Rossi", "Rossi"]
+
+
+def test_case_variants_are_one_organization_and_articles_are_dropped():
+    a = entities("la/DET/2/det/O Coalizione/PROPN/0/root/B-ORG dei/ADP/4/case/I-ORG volenterosi/NOUN/2/nmod/E-ORG",
+                 "La/DET/2/det/O Coalizione/PROPN/0/root/B-ORG dei/ADP/4/case/I-ORG Volenterosi/NOUN/2/nmod/E-ORG")
+    orgs = [e for e in a.entities if e.type == ORGANIZATION]
+    assert len(orgs) == 1 and orgs[0].label == "Coalizione dei volenterosi"
+    assert "Coalizione dei Volenterosi" in orgs[0].alt_labels
+
+
+def test_definite_event_noun_takes_up_the_last_event():
+    a = entities("una/DET/2/det/O riunione/NOUN/0/root/O",
+                 "L'/DET/2/det/O incontro/NOUN/3/nsubj/O dura/VERB/0/root/O")
+    events = [e for e in a.entities if e.type == EVENT]
+    assert len(events) == 1 and a.word_entity[(1, 2)] == events[0].key
+
+
+def test_indefinite_event_nouns_are_new_events():
+    a = entities("una/DET/2/det/O riunione/NOUN/0/root/O", "una/DET/2/det/O riunione/NOUN/0/root/O")
+    assert len([e for e in a.entities if e.type == EVENT]) == 2
+    assert len({e.key for e in a.entities}) == len(a.entities)
+
+
+def test_named_site_is_one_place():
+    a = entities("al/ADP/2/case/O palazzo/NOUN/0/root/O dell'/ADP/4/case/O Eliseo/PROPN/2/nmod/S-LOC")
+    assert [(e.type, e.label) for e in a.entities] == [(PLACE, "palazzo dell' Eliseo")]
+
+
+def test_dateline_gives_document_date_and_place():
+    text = conllu("Parigi/PROPN/0/root/S-LOC ,/PUNCT/1/punct/O 1°/NUM/4/nummod/O settembre/NOUN/1/nmod/O "
+                  "2025/NUM/4/nummod/O –/PUNCT/1/punct/O oggi/ADV/1/advmod/O")
+    a = annotate(from_conllu(text, "doc"))
+    assert (a.document.date, a.document.place) == (dt.date(2025, 9, 1), "Parigi")
+    assert a.word_date[(0, 7)] == dt.date(2025, 9, 1)
+
+
+def test_role_nominal_refers_to_the_person_introduced_with_that_role():
+    a = entities("il/DET/2/det/O presidente/NOUN/6/nsubj/O francese/ADJ/2/amod/O Emmanuel/PROPN/2/appos/B-PER "
+                 "Macron/PROPN/4/flat:name/E-PER parla/VERB/0/root/O",
+                 "il/DET/2/det/O presidente/NOUN/4/nsubj/O francese/ADJ/2/amod/O ride/VERB/0/root/O",
+                 "il/DET/2/det/O presidente/NOUN/3/nsubj/O ride/VERB/0/root/O")
+    macron = next(e for e in a.entities if e.label == "Emmanuel Macron")
+    assert a.word_entity[(1, 2)] == macron.key
+    assert (2, 2) not in a.word_entity, "an unmodified role noun stays unresolved"
+
+
+def test_normalize_name():
+    assert normalize_name("  L’Eliseo ") == normalize_name("l'eliseo") == "eliseo"
