@@ -69,7 +69,7 @@ class Budget:
 
 BUDGETS = {  # minutes per stage
     "smoke": Budget(tokenize=1, mwt=1, pos=1, lemma=1, depparse=1, ner=1),
-    "cpu": Budget(tokenize=8, mwt=3, pos=15, lemma=10, depparse=45, ner=80),
+    "cpu": Budget(tokenize=8, mwt=3, pos=22, lemma=10, depparse=50, ner=80),
 }
 
 
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
             "stanza.models.tagger", *common, *vec, "--train_file", str(ud["train"]),
             "--eval_file", str(ud["dev"]), "--output_file", str(work / "pos_dev.pred.conllu"),
             "--save_dir", str(models), "--save_name", Path(m["tagger"]).name,
-            "--hidden_dim", "200", "--char_hidden_dim", "200", "--deep_biaff_hidden_dim", "200",
+            "--hidden_dim", "200", "--char_hidden_dim", "100", "--deep_biaff_hidden_dim", "200",
             "--batch_size", "64", "--max_steps", "30000", "--eval_interval", "300"], logs)
 
     if "lemma" in stages:
