@@ -7,13 +7,23 @@ Documents built from CoNLL-U.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from kg import mentions, parse, rules
 from kg.types import PERSON, Document, Entity, Extraction, Fact
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from kg.cache import ParseCache
+    from kg.inputs import InputDocument
+    from kg.store import DocumentStore
 
 
 def extract(documents: Sequence[Document], rule_files: Iterable[Path] = (),
@@ -81,74 +91,143 @@ class BuildResult:
     sentences: int = 0
     entities: int = 0
     facts: int = 0
+    cached: int = 0             # documents that came from the parse cache
     written: list[Path] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     conforms: bool = True
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # parse, extract, rdf, write, store, validate
 
     def summary(self) -> str:
-        return (f"{self.documents} documents, {self.sentences} sentences, {self.entities} entities, "
+        cached = f" ({self.cached} from the parse cache)" if self.cached else ""
+        return (f"{self.documents} documents{cached}, {self.sentences} sentences, {self.entities} entities, "
                 f"{self.facts} facts, {len(self.errors)} errors in {self.seconds:.1f} s")
 
 
+# Documents per parse_many call: large enough for Stanza to batch sentences
+# well, small enough to spread over workers and to lose little to a bad text.
 PARSE_BATCH = 16
 
+Item = tuple[str, str, dt.date | None]          # (document id, text, date), as parse_many takes them
+Parser = Callable[..., Sequence[Document]]      # called as parser(items, models=models), like parse_many
 
-def parse_documents(inputs: Sequence, date: dt.date | None, models: str | None,
-                    progress: bool = False) -> tuple[list[Document], list[str]]:
-    """Parse in batches through one pipeline; a batch that fails is retried
-    document by document so one bad text costs only itself."""
+
+class Parsed(NamedTuple):
+    documents: list[Document]   # in input order, failures left out
+    errors: list[str]           # one line per document that could not be parsed
+    cached: int                 # how many documents came from the cache
+
+
+def parse_batch(items: Sequence[Item], models: str | None, parser: Parser = parse.parse_many) -> list[Document | str]:
+    """Parse a batch in one call; should it fail, each document alone, so one
+    bad text costs only itself.  A document that cannot be parsed comes back
+    as the reason.  Module-level, so that Dask workers can run it."""
+    try:
+        return list(parser(items, models=models))
+    except parse.ModelsNotFound:
+        raise
+    except Exception:
+        results: list[Document | str] = []
+        for item in items:
+            try:
+                results += parser([item], models=models)
+            except parse.ModelsNotFound:
+                raise
+            except Exception as exc:  # Stanza raises assorted errors on pathological text
+                results.append(f"cannot parse ({type(exc).__name__}: {exc})")
+        return results
+
+
+def parse_documents(inputs: Sequence[InputDocument], date: dt.date | None, models: str | None,
+                    progress: bool = False, *, parser: Parser = parse.parse_many,
+                    cache: ParseCache | None = None, client: Client | None = None) -> Parsed:
+    """Parse input documents in batches of PARSE_BATCH: documents found in
+    ``cache`` are taken from it, the others parsed here or, with a Dask
+    ``client``, on its workers, and stored in the cache as they arrive.
+
+    ``parser`` stands in for kg.parse.parse_many (tests give Documents read
+    from CoNLL-U); on a cluster it must be picklable by reference.
+    """
     from tqdm import tqdm
 
-    parsed: list[Document] = []
-    errors: list[str] = []
-    bar = tqdm(total=len(inputs), unit="doc", disable=not progress, desc="parsing")
-    for start in range(0, len(inputs), PARSE_BATCH):
-        batch = inputs[start:start + PARSE_BATCH]
-        items = [(d.id, d.text, d.date or date) for d in batch]
-        try:
-            parsed += parse.parse_many(items, models=models)
-        except parse.ModelsNotFound:
-            raise
-        except Exception:
-            for doc, item in zip(batch, items):
-                try:
-                    parsed += parse.parse_many([item], models=models)
-                except Exception as exc:  # Stanza raises assorted errors on pathological text
-                    errors.append(f"{doc.source}: cannot parse ({type(exc).__name__}: {exc})")
-        bar.update(len(batch))
-    bar.close()
-    return parsed, errors
+    items = [(d.id, d.text, d.date or date) for d in inputs]
+    slots: list[Document | str | None] = [cache.get(*item) if cache is not None else None for item in items]
+    todo = [i for i, slot in enumerate(slots) if slot is None]
+    cached = len(items) - len(todo)
+    batches = [todo[k:k + PARSE_BATCH] for k in range(0, len(todo), PARSE_BATCH)]
+    batch_items = [[items[i] for i in batch] for batch in batches]
+    if client is None:
+        results = ((n, parse_batch(b, models, parser)) for n, b in enumerate(batch_items))
+    else:
+        from kg import distributed
+        results = distributed.map_unordered(client, parse_batch, batch_items, models, parser)
+    with tqdm(total=len(items), initial=cached, unit="doc", desc="parsing", disable=not progress,
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        for n, batch_results in results:
+            for i, result in zip(batches[n], batch_results):
+                slots[i] = result
+                if cache is not None and isinstance(result, Document):
+                    cache.put(result)
+            bar.update(len(batches[n]))
+    documents = [slot for slot in slots if isinstance(slot, Document)]
+    errors = [f"{doc.source}: {slot}" for doc, slot in zip(inputs, slots) if isinstance(slot, str)]
+    return Parsed(documents, errors, cached)
 
 
-def build_corpus(inputs: Sequence, *, output: Path, name: str, formats: Sequence[str] = ("ttl", "html"),
-                 date: dt.date | None = None, models: str | None = None, rule_files: Iterable[Path] = (),
-                 base: str | None = None, min_confidence: float = 0.0, lang: str = "it",
-                 validate: bool = True, progress: bool = False) -> BuildResult:
-    """Parse, extract and write one graph for many input documents
-    (kg.inputs.InputDocument), in every requested format."""
-    from kg import rdf, render
+def build_corpus(inputs: Sequence[InputDocument], *, output: Path, name: str,
+                 formats: Sequence[str] = ("ttl", "html"), date: dt.date | None = None,
+                 models: str | None = None, rule_files: Iterable[Path] = (), base: str | None = None,
+                 min_confidence: float = 0.0, lang: str = "it", validate: bool = True,
+                 progress: bool = False, parser: Parser = parse.parse_many, cache: ParseCache | None = None,
+                 client: Client | None = None, document_store: DocumentStore | None = None) -> BuildResult:
+    """Parse, extract and write one graph for many input documents, in every
+    requested format; each output is rewritten whole, whatever the cache
+    spared.  The build's documents also replace their earlier versions in
+    ``document_store``.  ``parser``, ``cache`` and ``client`` are as for
+    parse_documents."""
+    from kg import rdf, render, store
 
     started = time.time()
     result = BuildResult()
-    documents, result.errors = parse_documents(inputs, date, models, progress)
-    extraction = extract(documents, rule_files=rule_files, min_confidence=min_confidence)
+    timed = functools.partial(_timed, result.stage_seconds)
+    with timed("parse"):
+        documents, result.errors, result.cached = parse_documents(
+            inputs, date, models, progress, parser=parser, cache=cache, client=client)
+    with timed("extract"):
+        extraction = extract(documents, rule_files=rule_files, min_confidence=min_confidence)
     result.documents = len(documents)
     result.sentences = sum(len(d.sentences) for d in documents)
     result.entities, result.facts = len(extraction.entities), len(extraction.facts)
     options = {"base": base} if base else {}
-    graph = rdf.to_graph(extraction, **options)
+    with timed("rdf"):
+        graph = rdf.to_graph(extraction, **options)
+        dataset = rdf.to_dataset(extraction, **options) if "trig" in formats or document_store is not None else None
     output.mkdir(parents=True, exist_ok=True)
-    for fmt in formats:
-        path = output / f"{name}.{fmt}"
-        if fmt in rdf.FORMATS:
-            rdf.serialize(rdf.to_dataset(extraction, **options) if fmt == "trig" else graph, path, fmt)
-        elif fmt == "graphml":
-            render.write_graphml(graph, path, lang=lang)
-        else:
-            render.render_html(graph, path, lang=lang, title=name)
-        result.written.append(path)
+    with timed("write"):
+        for fmt in formats:
+            path = output / f"{name}.{fmt}"
+            if fmt in rdf.FORMATS:
+                store.write_graph(dataset if fmt == "trig" else graph, path, fmt)
+            elif fmt == "graphml":
+                render.write_graphml(graph, path, lang=lang)
+            else:
+                render.render_html(graph, path, lang=lang, title=name)
+            result.written.append(path)
+    if document_store is not None:
+        with timed("store"):
+            document_store.replace_documents(dataset)
     if validate:
-        result.conforms, _ = rdf.validate(graph)
+        with timed("validate"):
+            result.conforms, _ = rdf.validate(graph)
     result.seconds = time.time() - started
     return result
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    """Adds the block's wall time to seconds[stage]."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - started

@@ -7,6 +7,7 @@ violations, some documents of a batch failed, eval below --fail-under);
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -44,6 +45,16 @@ def _confidence(value: str) -> float:
     return number
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {value!r}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(prog="kg", formatter_class=formatter, description=(
@@ -74,6 +85,21 @@ def _parser() -> argparse.ArgumentParser:
                        help="drop facts whose confidence is below X (0-1)")
     build.add_argument("--lang", choices=("it", "en"), default="it", help="language of labels in the HTML view")
     build.add_argument("--no-validate", action="store_true", help="skip the SHACL check of the written graph")
+    build.add_argument("--progress", action="store_true",
+                       help="show the progress bar (docs/s, ETA) even when stderr is not a terminal")
+    build.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                       help="parse cache folder (default: $XDG_CACHE_HOME/kg/parse, i.e. ~/.cache/kg/parse); "
+                       "documents already parsed with the same models are not parsed again")
+    build.add_argument("--no-cache", action="store_true", help="parse every document, read and write no cache")
+    parallel = build.add_mutually_exclusive_group()
+    parallel.add_argument("--workers", type=_positive, metavar="N",
+                          help="parse on a local Dask cluster of N one-thread worker processes")
+    parallel.add_argument("--scheduler", metavar="ADDRESS",
+                          help="parse on an existing Dask cluster, e.g. tcp://HOST:8786 (kg and the models "
+                          "must be installed on its workers)")
+    build.add_argument("--store", type=Path, default=None, metavar="DIR",
+                       help="also keep the graph in a persistent Oxigraph store in DIR, each document's facts "
+                       "in its own named graph; rebuilding a document replaces it there")
 
     ev = sub.add_parser("eval", formatter_class=formatter, help="score extraction against gold triples",
                         description="Run the pipeline on each gold item and score core triples.\n\n"
@@ -104,6 +130,19 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("sparql", nargs="?", help="the query text (prefixes kg, rdf, rdfs, skos, prov, xsd predefined)")
     query.add_argument("--file", type=Path, help="read the query from a .rq file")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    push = sub.add_parser("push", formatter_class=formatter, help="send a graph file to a SPARQL graph store",
+                          description="Upload a graph file with the SPARQL 1.1 Graph Store HTTP Protocol.\n"
+                          "A Turtle, N-Triples or JSON-LD file replaces the named graph (--graph) or the default "
+                          "graph;\na TriG or N-Quads file replaces the whole dataset. --append adds instead of replacing.\n\n"
+                          "Example:\n  kg push out/graph.ttl --endpoint http://localhost:7878/store "
+                          "--graph https://example.org/news\n"
+                          "  kg push out/graph.trig --endpoint http://localhost:7878/store --append")
+    push.add_argument("graph", type=Path, metavar="FILE", help=".ttl, .nt, .jsonld, .trig or .nq file")
+    push.add_argument("--endpoint", required=True, metavar="URL", help="the Graph Store endpoint URL")
+    push.add_argument("--graph", dest="graph_iri", metavar="IRI", help="target named graph (default: the default graph)")
+    push.add_argument("--append", action="store_true", help="add to the target (HTTP POST) instead of replacing it (PUT)")
+    push.add_argument("--timeout", type=float, default=300.0, metavar="S", help="give up after S seconds (default 300)")
 
     models = sub.add_parser("models", formatter_class=formatter, help="inspect, score or fetch parsing models",
                             description="Example:\n  kg models info\n"
@@ -141,6 +180,7 @@ def _warn(message: str) -> None:
 def cmd_build(args) -> int:
     from kg import inputs
     from kg.build import build_corpus
+    from kg.store import DocumentStore, StoreError
 
     documents, errors = inputs.collect([str(p) for p in args.inputs])
     for doc in documents:
@@ -153,21 +193,70 @@ def cmd_build(args) -> int:
     _check_writable(args.output)
     name = args.name or (documents[0].id.replace("/", "-") if len(args.inputs) == 1 and len(documents) == 1
                          else "graph")
-    result = build_corpus(documents, output=args.output, name=name, formats=args.format,
-                          date=args.date, models=args.models, rule_files=args.rules, base=args.base,
-                          min_confidence=args.min_confidence, lang=args.lang, validate=not args.no_validate,
-                          progress=sys.stderr.isatty())
+    with contextlib.ExitStack() as stack:
+        # the store and the cluster are opened first: better to fail before parsing than after
+        try:
+            store = stack.enter_context(DocumentStore(args.store)) if args.store else None
+        except StoreError as exc:
+            raise CommandError(str(exc)) from None
+        result = build_corpus(documents, output=args.output, name=name, formats=args.format,
+                              date=args.date, models=args.models, rule_files=args.rules, base=args.base,
+                              min_confidence=args.min_confidence, lang=args.lang, validate=not args.no_validate,
+                              progress=args.progress or sys.stderr.isatty(), cache=_parse_cache(args),
+                              client=_dask_client(args, stack), document_store=store)
     for error in result.errors:
         print(f"kg: error: {error}", file=sys.stderr)
     print(result.summary())
     for path in result.written:
         print(f"wrote {path}")
+    if args.store:
+        print(f"stored {result.documents} documents in {args.store}")
     failed = errors + list(result.errors)
     if failed:
         print(f"{len(failed)} document(s) failed", file=sys.stderr)
     if not result.conforms:
         _warn("the graph does not conform to the SHACL shapes; run 'kg validate' for the report")
     return EXIT_PROBLEMS if failed or not result.conforms else EXIT_OK
+
+
+def _parse_cache(args):
+    from kg import cache
+
+    if args.no_cache:
+        return None
+    directory = args.cache or cache.default_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _warn(f"{directory}: cannot create the parse cache ({exc.strerror}); parsing without it")
+        return None
+    return cache.ParseCache(directory, cache.model_identity(args.models))
+
+
+def _dask_client(args, stack: contextlib.ExitStack):
+    if not (args.workers or args.scheduler):
+        return None
+    from kg import distributed
+
+    try:
+        return stack.enter_context(distributed.connect(args.workers, args.scheduler))
+    except OSError as exc:   # distributed raises OSError (TimeoutError) for an unreachable scheduler
+        raise CommandError(f"cannot start or reach the Dask cluster: {exc}") from None
+
+
+def cmd_push(args) -> int:
+    from kg.store import PushError, push
+
+    if not args.graph.is_file():
+        raise CommandError(f"{args.graph}: no such file")
+    try:
+        status = push(args.graph, args.endpoint, args.graph_iri, append=args.append, timeout=args.timeout)
+    except PushError as exc:
+        raise CommandError(str(exc)) from None
+    target = ("the dataset" if args.graph.suffix.lower() in (".trig", ".nq")
+              else f"graph <{args.graph_iri}>" if args.graph_iri else "the default graph")
+    print(f"{'added' if args.append else 'replaced'} {target} at {args.endpoint} with {args.graph} (HTTP {status})")
+    return EXIT_OK
 
 
 def _check_writable(directory: Path) -> None:
@@ -288,7 +377,7 @@ def cmd_models(args) -> int:
 
 
 COMMANDS = {"build": cmd_build, "eval": cmd_eval, "validate": cmd_validate, "render": cmd_render,
-            "query": cmd_query, "models": cmd_models}
+            "query": cmd_query, "models": cmd_models, "push": cmd_push}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,45 @@
+"""A rebuild with a warm parse cache against a cold build of the same KIND
+wikinews articles (same outputs: Turtle, no SHACL check), in one process.
+Target: cold / warm >= 20x.  Needs the real Stanza models (exits, saying so,
+without them).
+
+    python bench/cache_speed.py --articles 100 [--models DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from corpora import machine_line, require_models, wikinews
+
+from kg.build import build_corpus
+from kg.cache import ParseCache, model_identity
+from kg.parse import load_pipeline
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=100)
+    parser.add_argument("--models", default=None)
+    args = parser.parse_args()
+    require_models(args.models)
+    print(machine_line())
+    inputs = wikinews(args.articles)
+    load_pipeline(args.models)      # a warm rebuild never loads it: keep that out of the cold figure too
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = ParseCache(Path(tmp) / "cache", model_identity(args.models))
+        options = {"output": Path(tmp) / "out", "name": "graph", "formats": ("ttl",), "models": args.models,
+                   "validate": False, "cache": cache}
+        cold = build_corpus(inputs, **options)
+        warm = build_corpus(inputs, **options)
+    assert warm.cached == len(inputs) and warm.facts == cold.facts
+    print(f"cold: {cold.summary()}")
+    print(f"warm: {warm.summary()}")
+    print(f"cold / warm = {cold.seconds / warm.seconds:.1f}x  (target >= 20x: "
+          f"{'met' if cold.seconds / warm.seconds >= 20 else 'NOT met'}); "
+          f"cache reads {warm.stage_seconds['parse']:.2f} s of the warm build")
+
+
+if __name__ == "__main__":
+    main()

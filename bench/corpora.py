@@ -1,0 +1,50 @@
+"""What the model-dependent benchmarks share: the machine line, a check
+that the parsing models are here, and KIND wikinews articles as input
+documents (rebuilt by scripts/kind_articles.py)."""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+from kg.inputs import InputDocument
+from kg.modelcard import machine
+from kg.parse import ModelsNotFound, pipeline_kwargs
+
+ROOT = Path(__file__).resolve().parents[1]
+WIKINEWS = ROOT.parent / "shared" / "data" / "kind" / "dataset" / "wikinews_train.tsv"
+sys.path.insert(0, str(ROOT / "scripts"))
+import kind_articles  # noqa: E402  (a script, not a package)
+
+
+def machine_line() -> str:
+    info = machine()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"machine: {info['cpus']} CPUs, {info['cpu']}, Python {platform.python_version()}; "
+            f"load average {load} (busy cores slow every figure)")
+
+
+def require_models(models: str | None) -> None:
+    """Exit cleanly, saying why, when the parsing models are absent."""
+    try:
+        pipeline_kwargs(models)
+    except ModelsNotFound as exc:
+        print(f"skipped: this benchmark parses with the real Stanza models, and {exc}.\n"
+              "Run it once kg/models/compact/ holds the trained models, or pass --models official "
+              "after 'kg models download'.", file=sys.stderr)
+        sys.exit(0)
+
+
+def wikinews(count: int, per_article: int = 10) -> list[InputDocument]:
+    """The first ``count`` article-sized KIND wikinews documents."""
+    if not WIKINEWS.is_file():
+        print(f"skipped: {WIKINEWS} is absent", file=sys.stderr)
+        sys.exit(0)
+    return [InputDocument(id=doc_id, text=text, source=f"{WIKINEWS.name}#{doc_id}")
+            for doc_id, text in kind_articles.articles(WIKINEWS, per_article, count)]
+
+
+def tokens(documents) -> int:
+    """Surface tokens: the words of one multi-word token share its span."""
+    return sum(len({(w.start_char, w.end_char) for w in s.words}) for d in documents for s in d.sentences)
