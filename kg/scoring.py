@@ -362,3 +362,15 @@ def format_ner_scores(scores: dict) -> str:
     support = sum(s["support"] for s in scores["per_type"].values())
     lines.append(f"{'all':<6} {scores['precision']:>6.2f} {scores['recall']:>6.2f} {scores['f1']:>6.2f} {support:>6}")
     return "\n".join(lines)
+
+
+def format_models_info(info: dict) -> str:
+    lines = [f"models: {info['kind']} ({info['path']})" + ("" if info["complete"] else "  INCOMPLETE"),
+             f"{'file':<22} {'processor':<10} {'MB':>7}"]
+    lines += [f"{f['name']:<22} {f['processor']:<10} {f['mb']:>7.1f}" + ("" if f["present"] else "  missing")
+              for f in info["files"]]
+    lines.append(f"{'total':<33} {info['total_mb']:>7.1f}")
+    for name, scores in (info.get("scores") or {}).items():
+        shown = ", ".join(f"{k} {v}" for k, v in scores.items() if isinstance(v, (int, float)))
+        lines.append(f"card scores, {name}: {shown}")
+    return "\n".join(lines)
