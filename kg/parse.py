@@ -6,6 +6,12 @@ official Italian models from Stanza's own resource directory (fetched once,
 explicitly, by ``kg models download``); any other value is a directory holding
 the same files as the compact set.
 
+Before Stanza sees a text it is cut into segments (``segment``): paragraphs,
+and within a paragraph stretches of at most MAX_SEGMENT_CHARS.  Each segment
+is parsed as its own Stanza document, so no sentence can grow past that bound
+however the text is punctuated (the parser's memory grows with the square of a
+sentence's length); offsets are shifted back so they index the whole text.
+
 Documents also round-trip through CoNLL-U (``to_conllu``/``from_conllu``), which
 is how tests build them without a model and how the parse cache stores them.
 """
@@ -16,6 +22,8 @@ import functools
 import importlib.resources
 import json
 import os
+import re
+import unicodedata
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -27,6 +35,22 @@ MODEL_FILES = {"tokenize": "tokenizer.pt", "mwt": "mwt.pt", "pos": "tagger.pt",
                "lemma": "lemmatizer.pt", "depparse": "parser.pt", "ner": "nertagger.pt"}
 PRETRAIN_FILE = "pretrain.pt"
 PRETRAINED = ("pos", "depparse", "ner")
+
+# About 800 words: long enough that real sentences are never cut (news
+# paragraphs are far shorter), short enough that one unpunctuated stretch
+# cannot make a sentence the tagger and parser choke on.
+MAX_SEGMENT_CHARS = 5000
+# Stanza's tokenizer splits paragraphs at this very pattern, so cutting here
+# changes no parse.
+_PARAGRAPH_BREAK = re.compile(r"\n[\s\u0080-\u009f]*\n")
+# . ! ? or ... , then any closing quotes or brackets, then the whitespace to cut at
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u00bb\u201d\u2019)\]]*\s")
+_SPACE = re.compile(r"\s")
+_NON_SPACE = re.compile(r"\S")
+# Stanza's tokenizer puts this in place of a token longer than its max_seqlen
+# (stanza.pipeline.tokenize_processor.TOKEN_TOO_LONG_REPLACEMENT); the words
+# keep the real text, so that offsets and text still agree.
+_TOKEN_TOO_LONG = "<UNK>"
 
 
 class ModelsNotFound(RuntimeError):
@@ -86,31 +110,105 @@ def parse(text: str, doc_id: str = "doc", date: dt.date | None = None, models: s
 
 
 def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | None = None) -> list[Document]:
-    """Parse several texts in one Stanza batch (much faster than one call each)."""
+    """Parse several texts in one Stanza batch (much faster than one call each).
+
+    Every segment of every text goes through a single ``bulk_process`` call;
+    the sentences are then regrouped per text, numbered from 0, with offsets
+    into the whole text."""
     import stanza
 
     if not items:
         return []
     pipeline = load_pipeline(None if models is None else str(models))
-    parsed = pipeline.bulk_process([stanza.Document([], text=text) for _, text, _ in items])
-    return [from_stanza(doc, doc_id, text, date) for (doc_id, text, date), doc in zip(items, parsed)]
+    spans = [segment(text, MAX_SEGMENT_CHARS) for _, text, _ in items]
+    pieces = [stanza.Document([], text=text[start:end])
+              for (_, text, _), text_spans in zip(items, spans) for start, end in text_spans]
+    parsed = iter(pipeline.bulk_process(pieces) if pieces else ())
+    documents = []
+    for (doc_id, text, date), text_spans in zip(items, spans):
+        sentences: list[Sentence] = []
+        for start, _ in text_spans:
+            sentences += _sentences(next(parsed), text, start, len(sentences))
+        documents.append(Document(id=doc_id, text=text, sentences=tuple(sentences), date=date))
+    return documents
+
+
+def segment(text: str, limit: int = MAX_SEGMENT_CHARS) -> list[tuple[int, int]]:
+    """(start, end) spans of ``text`` to parse one by one: its paragraphs
+    (split at blank lines), and a paragraph longer than ``limit`` cut after
+    the last sentence end that keeps the piece within ``limit``, else at the
+    last whitespace, else (one enormous word) at ``limit`` itself.
+
+    The spans are in order, do not overlap, start and end with a non-space
+    character, are at most ``limit`` long, and together hold every non-space
+    character of the text.  Linear in the length of the text."""
+    if limit < 1:
+        raise ValueError(f"segment limit must be positive, not {limit}")
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for brk in _PARAGRAPH_BREAK.finditer(text):
+        spans += _cut(text, start, brk.start(), limit)
+        start = brk.end()
+    spans += _cut(text, start, len(text), limit)
+    return spans
+
+
+def _cut(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    spans = []
+    while True:
+        first = _NON_SPACE.search(text, start, end)
+        if first is None:
+            return spans
+        start = first.start()
+        if end - start <= limit:
+            spans.append(_trimmed(text, start, end))
+            return spans
+        # one character past the limit, so whitespace right at the limit is a cut point
+        window = text[start:start + limit + 1]
+        ends = [m.end() - 1 for m in _SENTENCE_END.finditer(window)]
+        spaces = [m.start() for m in _SPACE.finditer(window)]
+        if ends:
+            cut = start + ends[-1]
+        elif spaces:
+            cut = start + spaces[-1]
+        else:
+            cut = start + limit
+            # a combining mark belongs with the character before it
+            while cut > start + 1 and unicodedata.combining(text[cut]):
+                cut -= 1
+        spans.append(_trimmed(text, start, cut))
+        start = cut
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    return start, start + len(text[start:end].rstrip())
 
 
 def from_stanza(doc, doc_id: str, text: str, date: dt.date | None = None) -> Document:
+    return Document(id=doc_id, text=text, sentences=tuple(_sentences(doc, text, 0, 0)), date=date)
+
+
+def _sentences(doc, text: str, offset: int, first_index: int) -> list[Sentence]:
+    """The sentences of a Stanza document parsed from ``text[offset:...]``,
+    with offsets into ``text`` and indices from ``first_index``."""
     sentences = []
-    for index, sent in enumerate(doc.sentences):
+    for index, sent in enumerate(doc.sentences, start=first_index):
         words = []
         for token in sent.tokens:
             ner = getattr(token, "ner", None) or "O"
+            start, end = token.start_char + offset, token.end_char + offset
+            surface = text[start:end]
+            replaced = token.text == _TOKEN_TOO_LONG != surface
             for word in token.words:
-                words.append(Word(id=word.id, text=word.text, lemma=word.lemma or word.text,
+                form = surface if replaced else word.text
+                words.append(Word(id=word.id, text=form, lemma=form if replaced else word.lemma or form,
                                   upos=word.upos or "X", feats=word.feats or "_",
                                   head=word.head or 0, deprel=word.deprel or "dep",
-                                  start_char=token.start_char, end_char=token.end_char, ner=ner))
-        start, end = sent.tokens[0].start_char, sent.tokens[-1].end_char
+                                  start_char=start, end_char=end, ner=ner))
+        start, end = sent.tokens[0].start_char + offset, sent.tokens[-1].end_char + offset
         sentences.append(Sentence(index=index, text=text[start:end], start_char=start, end_char=end,
                                   words=tuple(words)))
-    return Document(id=doc_id, text=text, sentences=tuple(sentences), date=date)
+    return sentences
 
 
 # --- CoNLL-U -------------------------------------------------------------
