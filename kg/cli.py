@@ -186,10 +186,14 @@ def cmd_build(args) -> int:
     for doc in documents:
         for warning in doc.warnings:
             _warn(warning)
+    if not documents:
+        if len(errors) == 1:
+            raise CommandError(errors[0])
+        for error in errors:
+            print(f"kg: error: {error}", file=sys.stderr)
+        raise CommandError(f"none of the {len(errors)} inputs is readable" if errors else "no input documents")
     for error in errors:
         print(f"kg: error: {error}", file=sys.stderr)
-    if not documents:
-        raise CommandError("no readable input documents" if errors else "no input documents")
     _check_writable(args.output)
     name = args.name or (documents[0].id.replace("/", "-") if len(args.inputs) == 1 and len(documents) == 1
                          else "graph")
@@ -199,11 +203,15 @@ def cmd_build(args) -> int:
             store = stack.enter_context(DocumentStore(args.store)) if args.store else None
         except StoreError as exc:
             raise CommandError(str(exc)) from None
-        result = build_corpus(documents, output=args.output, name=name, formats=args.format,
-                              date=args.date, models=args.models, rule_files=args.rules, base=args.base,
-                              min_confidence=args.min_confidence, lang=args.lang, validate=not args.no_validate,
-                              progress=args.progress or sys.stderr.isatty(), cache=_parse_cache(args),
-                              client=_dask_client(args, stack), document_store=store)
+        try:
+            result = build_corpus(documents, output=args.output, name=name, formats=args.format,
+                                  date=args.date, models=args.models, rule_files=args.rules, base=args.base,
+                                  min_confidence=args.min_confidence, lang=args.lang,
+                                  validate=not args.no_validate, progress=args.progress or sys.stderr.isatty(),
+                                  cache=_parse_cache(args), client=_dask_client(args, stack),
+                                  document_store=store)
+        except OSError as exc:
+            raise CommandError(f"{exc.filename or args.output}: cannot write ({exc.strerror or exc})") from None
     for error in result.errors:
         print(f"kg: error: {error}", file=sys.stderr)
     print(result.summary())
@@ -213,7 +221,9 @@ def cmd_build(args) -> int:
         print(f"stored {result.documents} documents in {args.store}")
     failed = errors + list(result.errors)
     if failed:
-        print(f"{len(failed)} document(s) failed", file=sys.stderr)
+        print(f"{len(failed)} document(s) failed:", file=sys.stderr)
+        for error in failed:
+            print(f"  {error}", file=sys.stderr)
     if not result.conforms:
         _warn("the graph does not conform to the SHACL shapes; run 'kg validate' for the report")
     return EXIT_PROBLEMS if failed or not result.conforms else EXIT_OK

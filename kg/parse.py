@@ -279,7 +279,7 @@ def from_conllu(conllu: str, doc_id: str = "doc", date: dt.date | None = None) -
     text = json.loads(text) if text is not None else "".join(pieces).rstrip(" ")
     if date is None and meta.get("kg_date"):
         date = dt.date.fromisoformat(meta["kg_date"])
-    return Document(id=meta.get("kg_id", doc_id), text=text, date=date, sentences=tuple(
+    return Document(id=json.loads(meta["kg_id"]) if "kg_id" in meta else doc_id, text=text, date=date, sentences=tuple(
         Sentence(index=i, text=text[s:e], start_char=s, end_char=e, words=w)
         for i, (s, e, w) in enumerate(sentences)))
 
@@ -297,7 +297,7 @@ def _place(form: str, misc: dict[str, str], pieces: list[str], offset: int) -> t
 
 def to_conllu(doc: Document) -> str:
     """CoNLL-U carrying everything needed to rebuild the Document exactly."""
-    out = [f"# kg_id = {doc.id}", f"# kg_text = {json.dumps(doc.text, ensure_ascii=False)}"]
+    out = [f"# kg_id = {json.dumps(doc.id, ensure_ascii=False)}", f"# kg_text = {json.dumps(doc.text, ensure_ascii=False)}"]
     if doc.date:
         out.append(f"# kg_date = {doc.date.isoformat()}")
     for sent in doc.sentences:

@@ -185,13 +185,18 @@ def _triples(extraction: Extraction, base: str) -> tuple[list[Triple], dict[URIR
 
 def _entity_iris(entities: Iterable[Entity], base: str) -> dict[str, URIRef]:
     iris: dict[str, URIRef] = {}
+    minted: dict[URIRef, str] = {}
     for entity in entities:
         if entity.key in iris:
             raise ValueError(f"two entities share the key {entity.key!r}")
         if entity.type not in _ENTITY_TYPES:
             raise ValueError(f"entity {entity.key!r} has type {entity.type!r}, "
                              f"not one of {sorted(_ENTITY_TYPES)}")
-        iris[entity.key] = mint_iri(base, entity.key)
+        iri = mint_iri(base, entity.key)
+        if iri in minted:
+            raise ValueError(f"entities {minted[iri]!r} and {entity.key!r} mint the same IRI {iri}")
+        minted[iri] = entity.key
+        iris[entity.key] = iri
     return iris
 
 

@@ -166,8 +166,6 @@ def test_a_bad_input_exits_2_naming_file_and_problem(tmp_path: Path, capsys: pyt
     assert stdout == [] and not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="cli.cmd_build still prints the file's error, then 'no readable "
-                   "input documents' as a second line")
 def test_a_single_bad_input_is_reported_in_exactly_one_line(tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     code, _, stderr = kg(capsys, "build", BAD / "empty.txt", "-o", tmp_path / "out", "--no-cache")
@@ -393,8 +391,6 @@ def test_an_interrupted_build_leaves_the_previous_outputs(tmp_path: Path, capsys
     assert listing(out) == before
 
 
-@pytest.mark.xfail(strict=True, raises=OSError, reason="cli.cmd_build still lets an OSError from writing "
-                   "the outputs escape as a traceback")
 def test_a_failed_write_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch, stand_in_parser: FakeStanza) -> None:
     good = tmp_path / "buono.txt"
@@ -450,8 +446,6 @@ def test_duplicate_hostile_keys_are_refused_not_merged() -> None:
         rdf.to_graph(twins)
 
 
-@pytest.mark.xfail(strict=True, reason="rdf.to_graph checks entity keys for duplicates before NFC, so two "
-                   "keys that mint one IRI silently give it two labels")
 def test_keys_that_mint_the_same_iri_are_refused() -> None:
     twins = (Entity("Citta\u0300", PLACE, "Citta\u0300"), Entity("Citt\u00e0", PLACE, "Citt\u00e0"))
     with pytest.raises(ValueError):
