@@ -234,7 +234,8 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
                 add(w.id, end, PLACE, "site")
     for w in sentence.words:
         if w.id not in taken and w.upos == "NOUN" and w.lemma.lower() in lexicon.event_nouns:
-            add(w.id, w.id, EVENT, "event")
+            found.append(_event_mention(doc, sentence, w, found))
+            taken.add(w.id)
     for w in sentence.words:
         if w.id not in taken and w.upos == "PROPN" and w.text[:1].isupper():
             end = w.id
@@ -242,6 +243,20 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
                 end += 1
             add(w.id, end, PERSON if end > w.id else "", "propn")
     return sorted(found, key=lambda m: m.start)
+
+
+def _event_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Mention]) -> Mention:
+    """An event mention covers its noun; its text runs on to the organization
+    or name it belongs to ("riunione della Coalizione dei volenterosi"), so
+    the event is labelled by it without taking that name's words."""
+    end = noun.id
+    for m in named:
+        if m.start > noun.id and any(sentence.word(i).head == noun.id for i in range(m.start, m.end + 1)) \
+                and all(sentence.word(i).upos in ("ADP", "DET") for i in range(noun.id + 1, m.start)):
+            end = m.end
+    text, start_char, end_char = _span_text(doc, sentence, noun.id, end)
+    return Mention(sentence=sentence.index, start=noun.id, end=noun.id, text=text, type=EVENT, source="event",
+                   start_char=start_char, end_char=end_char)
 
 
 def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | None:
@@ -384,8 +399,9 @@ def _entity(doc: Document, group: list[Mention]) -> Entity:
         label = max(labels, key=lambda s: (len(s.split()), len(s)))
     else:
         label = labels[0]
+    heads = [doc.sentences[m.sentence].word(m.start).text for m in group] if type_ == EVENT else []
     alts = []
-    for text in [m.text for m in group] + labels:
+    for text in [m.text for m in group] + labels + heads:
         if text != label and text not in alts:
             alts.append(text)
     key_base = normalize_name(label)
