@@ -23,7 +23,7 @@ from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, AnnotatedDocument, Doc
                       Mention, Sentence, Word)
 
 NER_TYPES = {"PER": PERSON, "ORG": ORGANIZATION, "LOC": PLACE, "GPE": PLACE}
-_ARTICLE = re.compile(r"^(?:il|lo|la|i|gli|le|l['’]|un|uno|una|un['’])\s*", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:(?:il|lo|la|i|gli|le|un|uno|una)\s+|(?:l|un|gl)['’]\s*)", re.IGNORECASE)
 # dependency links from a noun to the name it introduces
 NAME_LINKS = ("appos", "flat", "flat:name", "nmod", "compound", "nsubj")
 _DEFINITE = {"il", "lo", "la", "i", "gli", "le", "l'", "l’", "questo", "questa", "tale", "stesso", "stessa"}
@@ -385,8 +385,11 @@ def _event_antecedent(doc: Document, m: Mention, groups, by_name, last_event, le
                   doc.sentences[g[0].sentence].word(g[0].start).lemma.lower() == head.lemma.lower()]
     if same_lemma:
         return same_lemma[-1]
-    has_own_name = m.end > m.start
-    return None if has_own_name else last_event
+    # only a bare definite noun ("l'incontro") takes up the last event; a
+    # modified one ("la prossima riunione", "l'incontro di ieri") is new
+    modified = m.end_char > head.end_char or any(
+        c.deprel in ("amod", "nmod", "acl", "nummod") for c in sentence.children(head.id))
+    return None if modified else last_event
 
 
 def _entity(doc: Document, group: list[Mention]) -> Entity:

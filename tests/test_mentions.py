@@ -84,3 +84,11 @@ def test_role_nominal_refers_to_the_person_introduced_with_that_role():
 
 def test_normalize_name():
     assert normalize_name("  L’Eliseo ") == normalize_name("l'eliseo") == "eliseo"
+
+
+def test_article_stripping_keeps_words_that_start_like_articles():
+    from kg.mentions import strip_article
+
+    assert [strip_article(t) for t in ("l'Unione Europea", "Unione Europea", "Italia", "la Lega", "Il Cairo",
+                                       "Lo Stato", "un incontro", "l’incontro")] == \
+        ["Unione Europea", "Unione Europea", "Italia", "Lega", "Cairo", "Stato", "incontro", "incontro"]
