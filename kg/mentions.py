@@ -102,14 +102,52 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
                              word_date=date_index(doc))
 
 
-def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str]) -> str | None:
-    """The person a role noun introduces through a name link: "il presidente
-    francese Emmanuel Macron", "il segretario generale della NATO, Mark Rutte"."""
+def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
+                  role_length: int = 1) -> str | None:
+    """The person a role noun introduces: through a name link in the tree
+    ("il presidente francese Emmanuel Macron"), else by surface order, which
+    survives misattached parses: "Mark Rutte, segretario generale della NATO"
+    (name, comma, role) or "il presidente della Commissione Europea, Barroso"
+    (role, its complements, name)."""
     for child in sentence.children(word.id):
         key = word_entity.get((sentence.index, child.id))
         if child.deprel in NAME_LINKS and key in people and not any(
                 c.deprel == "case" for c in sentence.children(child.id)):
             return key
+    return _person_before(sentence, word, word_entity, people) or \
+        _person_after(sentence, word, word_entity, people, role_length)
+
+
+def _person_before(sentence: Sentence, word: Word, word_entity: dict, people: set[str]) -> str | None:
+    i = word.id - 1
+    while i >= 1 and sentence.word(i).upos == "DET":
+        i -= 1
+    if i >= 2 and sentence.word(i).text == ",":
+        return word_entity.get((sentence.index, i - 1)) if word_entity.get((sentence.index, i - 1)) in people else None
+    return None
+
+
+_ROLE_FILLER = {"ADJ", "DET", "ADP", "NUM"}
+
+
+def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
+                  role_length: int) -> str | None:
+    """Scan right over the role's complements (adjectives, "di" phrases,
+    names of organizations and places, one comma) to a person's name."""
+    commas = 0
+    for i in range(word.id + role_length, min(len(sentence.words), word.id + 12) + 1):
+        w = sentence.word(i)
+        key = word_entity.get((sentence.index, i))
+        if key in people:
+            return key
+        if key is not None or w.upos in _ROLE_FILLER or w.text[:1].isupper():
+            continue
+        if w.upos == "NOUN" and sentence.word(i - 1).upos in ("ADP", "DET"):
+            continue  # "del consiglio", "degli Esteri"
+        if w.text == "," and commas == 0:
+            commas += 1
+            continue
+        return None
     return None
 
 
@@ -127,20 +165,21 @@ def _role_signature(doc: Document, sentence: Sentence, word: Word, role: tuple[s
 
 
 def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: dict, lexicon: Lexicon) -> None:
-    """A role nominal with no name of its own ("il presidente francese ha
+    """A role noun stands for the person it introduces.  A role nominal with no name of its own ("il presidente francese ha
     evidenziato") refers to the one person the document introduced earlier
     with the same role and modifiers; ambiguous or unmodified ones stay unresolved."""
     people = {e.key for e in entities if e.type == PERSON}
     introduced: dict[tuple, set[str]] = {}
     for sentence in doc.sentences:
         for word in sentence.words:
-            role = lexicon.role_at(sentence, word) if word.upos == "NOUN" else None
+            role = lexicon.role_at(sentence, word) if word.upos in ("NOUN", "PROPN") else None
             if role is None or (sentence.index, word.id) in word_entity:
                 continue
             signature = _role_signature(doc, sentence, word, role, word_entity, lexicon)
-            person = linked_person(sentence, word, word_entity, people)
+            person = linked_person(sentence, word, word_entity, people, len(role))
             if person:
                 introduced.setdefault(signature, set()).add(person)
+                word_entity[(sentence.index, word.id)] = person
             elif signature[1] and len(introduced.get(signature, ())) == 1:
                 word_entity[(sentence.index, word.id)] = next(iter(introduced[signature]))
 
