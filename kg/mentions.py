@@ -37,6 +37,7 @@ class Lexicon:
     facility_heads: frozenset[str]
     speech_verbs: frozenset[str]
     demonyms: dict[str, str]
+    spouse_nouns: frozenset[str]
 
     def role_at(self, sentence: Sentence, word: Word) -> tuple[str, ...] | None:
         """The longest role starting at ``word`` (by lemma), e.g. ("segretario", "generale")."""
@@ -70,6 +71,7 @@ def load_lexicon() -> Lexicon:
         facility_heads=frozenset(data["facility_heads"]),
         speech_verbs=frozenset(data["speech_verbs"]),
         demonyms=dict(data["demonyms"]),
+        spouse_nouns=frozenset(data["spouse_nouns"]),
     )
 
 
@@ -130,6 +132,15 @@ def _person_before(sentence: Sentence, word: Word, word_entity: dict, people: se
 _ROLE_FILLER = {"ADJ", "DET", "ADP", "NUM"}
 
 
+def _after_preposition(sentence: Sentence, word_id: int) -> bool:
+    """A name inside a "di"/"a" complement ("la moglie di Barack Obama")
+    is not the name the role introduces."""
+    i = word_id - 1
+    while i >= 1 and sentence.word(i).upos == "DET":
+        i -= 1
+    return i >= 1 and sentence.word(i).upos == "ADP"
+
+
 def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
                   role_length: int) -> str | None:
     """Scan right over the role's complements (adjectives, "di" phrases,
@@ -138,7 +149,7 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
     for i in range(word.id + role_length, min(len(sentence.words), word.id + 12) + 1):
         w = sentence.word(i)
         key = word_entity.get((sentence.index, i))
-        if key in people:
+        if key in people and not _after_preposition(sentence, i):
             return key
         if key is not None or w.upos in _ROLE_FILLER or w.text[:1].isupper():
             continue
@@ -173,6 +184,8 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
     for sentence in doc.sentences:
         for word in sentence.words:
             role = lexicon.role_at(sentence, word) if word.upos in ("NOUN", "PROPN") else None
+            if role is None and word.lemma.lower() in lexicon.spouse_nouns:
+                role = (word.lemma.lower(),)
             if role is None or (sentence.index, word.id) in word_entity:
                 continue
             signature = _role_signature(doc, sentence, word, role, word_entity, lexicon)
