@@ -22,7 +22,8 @@ Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
 DEMONYM, DATE, SPEECH, REL_PRON (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
-``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant,
+``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
+descendants (none below another match),
 ``.`` / ``;`` immediately / anywhere before, ``$++`` / ``$--`` a sibling
 to the right / left.
 
@@ -52,7 +53,7 @@ from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, AnnotatedDocument, Ent
                       Provenance, Sentence, Word)
 from kg.vocab import KG
 
-OPS = (">", "<", ">>", "<<", ".", ";", "$++", "$--")
+OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "$++", "$--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
          "DEMONYM", "DATE", "SPEECH", "REL_PRON")
 FORMS = ("entity", "role", "country", "date", "clause")
@@ -414,16 +415,35 @@ def _related(ctx: _Context, left: Word, op: str) -> Iterable[Word]:
     return [w for w in siblings if w.id < left.id]  # "$--"
 
 
+def _nearest_descendants(ctx: _Context, left: Word, attrs) -> list[Word]:
+    """Descendants of ``left`` that match, without the ones below another
+    match: "la riunione, in programma al palazzo dell'Eliseo a Parigi" takes
+    the palazzo, not Parigi inside it."""
+    found, stack = [], list(ctx.children.get(left.id, ()))
+    while stack:
+        word = stack.pop()
+        if _word_ok(ctx, word, attrs):
+            found.append(word)
+        else:
+            stack.extend(ctx.children.get(word.id, ()))
+    return sorted(found, key=lambda w: w.id)
+
+
 def match(ctx: _Context, rule: Rule) -> Iterator[dict[str, Word]]:
     def extend(i: int, bound: dict[str, Word]) -> Iterator[dict[str, Word]]:
         if i == len(rule.nodes):
             yield dict(bound)
             return
         node = rule.nodes[i]
-        candidates = ctx.sentence.words if node.left is None else _related(ctx, bound[node.left], node.op)
+        if node.left is None:
+            candidates = [w for w in ctx.sentence.words if _word_ok(ctx, w, node.attrs)]
+        elif node.op == ">>!":
+            candidates = _nearest_descendants(ctx, bound[node.left], node.attrs)
+        else:
+            candidates = [w for w in _related(ctx, bound[node.left], node.op) if _word_ok(ctx, w, node.attrs)]
         used = {w.id for w in bound.values()}
         for word in candidates:
-            if word.id not in used and _word_ok(ctx, word, node.attrs):
+            if word.id not in used:
                 bound[node.name] = word
                 yield from extend(i + 1, bound)
                 del bound[node.name]
