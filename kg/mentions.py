@@ -116,8 +116,19 @@ def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set
         if child.deprel in NAME_LINKS and key in people and not any(
                 c.deprel == "case" for c in sentence.children(child.id)):
             return key
-    return _person_before(sentence, word, word_entity, people) or \
+    return _person_next(sentence, word, word_entity, people, role_length) or \
+        _person_before(sentence, word, word_entity, people) or \
         _person_after(sentence, word, word_entity, people, role_length)
+
+
+def _person_next(sentence: Sentence, word: Word, word_entity: dict, people: set[str], role_length: int) -> str | None:
+    """A name right after the role, past adjectives only: "Papa Francesco",
+    "il presidente americano Barack Obama"."""
+    i = word.id + role_length
+    while i <= len(sentence.words) and sentence.word(i).upos == "ADJ":
+        i += 1
+    key = word_entity.get((sentence.index, i)) if i <= len(sentence.words) else None
+    return key if key in people else None
 
 
 def _person_before(sentence: Sentence, word: Word, word_entity: dict, people: set[str]) -> str | None:
@@ -303,8 +314,9 @@ def _event_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Me
     the event is labelled by it without taking that name's words."""
     end = noun.id
     for m in named:
+        between = [sentence.word(i) for i in range(noun.id + 1, m.start)]
         if m.start > noun.id and any(sentence.word(i).head == noun.id for i in range(m.start, m.end + 1)) \
-                and all(sentence.word(i).upos in ("ADP", "DET") for i in range(noun.id + 1, m.start)):
+                and all(w.upos == "DET" or w.lemma.lower() == "di" for w in between):
             end = m.end
     text, start_char, end_char = _span_text(doc, sentence, noun.id, end)
     return Mention(sentence=sentence.index, start=noun.id, end=noun.id, text=text, type=EVENT, source="event",
