@@ -228,6 +228,8 @@ def from_conllu(conllu: str, doc_id: str = "doc", date: dt.date | None = None) -
     rebuilt from the tokens and SpaceAfter=No, one sentence per line of ``# text``
     order.  NER tags are read from MISC ``NER=`` (or Stanza's ``ner=``)."""
     blocks = [b for b in conllu.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    # offsets in MISC only mean something next to the text they index
+    has_text = "# kg_text = " in conllu
     meta = {}
     pieces: list[str] = []
     sentences = []
@@ -251,6 +253,9 @@ def from_conllu(conllu: str, doc_id: str = "doc", date: dt.date | None = None) -
             if "." in cols[0]:
                 continue
             misc = _misc(cols[9]) if len(cols) > 9 else {}
+            if not has_text:
+                misc.pop("start_char", None)
+                misc.pop("end_char", None)
             if "-" in cols[0]:
                 first, last = (int(x) for x in cols[0].split("-"))
                 token_span = _place(cols[1], misc, pieces, offset)
