@@ -119,20 +119,11 @@ def prepare_ud(data: Path, work: Path) -> dict[str, Path]:
 
 
 def read_ner_tsv(path: Path) -> list[list[tuple[str, str]]]:
-    """KIND token TAB tag sentences; bare tags (``PER``) become BIO, where
+    """KIND sentences with BIO tags; bare tags (``PER``) become BIO, where
     adjacent tokens of one type form one entity."""
-    sentences, current = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            if current:
-                sentences.append(current)
-            current = []
-            continue
-        token, _, tag = line.partition("\t")
-        current.append((token, tag.strip() or "O"))
-    if current:
-        sentences.append(current)
-    return [to_bio(s) for s in sentences]
+    from kg.scoring import read_kind_tsv
+
+    return [to_bio(s) for s in read_kind_tsv(path)]
 
 
 def to_bio(sentence: list[tuple[str, str]]) -> list[tuple[str, str]]:
