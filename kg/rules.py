@@ -459,10 +459,16 @@ def _resolve(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
     entity = ctx.entity_of(word)
     if entity or depth > 2:
         return entity
-    if word.feat("PronType") == "Rel":
+    if word.feat("PronType") == "Rel" or (word.upos == "PRON" and word.lemma.lower() in ("che", "quale")):
         for ancestor in ctx.ancestors(word):
             if ancestor.deprel.startswith("acl:relcl") and ancestor.head:
                 return _resolve(ctx, ctx.sentence.word(ancestor.head), depth + 1)
+        # misattached clause: ", che" (", il quale") takes up the name before the comma
+        i = word.id - 1
+        while i >= 1 and ctx.sentence.word(i).upos == "DET":
+            i -= 1
+        if i >= 2 and ctx.sentence.word(i).text == ",":
+            return ctx.entity_of(ctx.sentence.word(i - 1))
         return None
     if ctx.lexicon.role_at(ctx.sentence, word) or word.upos == "NOUN":
         for child in ctx.children.get(word.id, ()):
