@@ -57,3 +57,15 @@ def test_there_are_fixture_sentences_for_every_core_relation():
     for relation in ("meets", "chairedBy", "participatesIn", "title", "memberOf", "says", "announces",
                      "locatedIn", "date", "supports", "spouse", "visits"):
         assert f"# expect = {relation} |" in text, relation
+
+
+def test_every_rule_is_exercised_by_a_fixture_sentence():
+    from kg.rules import load_rules
+
+    fired = set()
+    for block in blocks():
+        fired |= {f.provenance.rule.split("@")[0] for f in extract([from_conllu(block.values[0], "f")]).facts}
+    ruleset = load_rules()
+    unexercised = [r.id for r in ruleset.rules if r.id not in fired] + \
+        [i.id for i in ruleset.inferences if i.id not in fired]
+    assert not unexercised, f"rules no fixture sentence exercises: {unexercised}"
