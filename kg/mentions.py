@@ -157,7 +157,7 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
     """Scan right over the role's complements (adjectives, "di" phrases,
     names of organizations and places, one comma) to a person's name."""
     commas = 0
-    for i in range(word.id + role_length, min(len(sentence.words), word.id + 12) + 1):
+    for i in range(word.id + role_length, min(len(sentence.words), word.id + 8) + 1):
         w = sentence.word(i)
         key = word_entity.get((sentence.index, i))
         if key in people and not _after_preposition(sentence, i):
@@ -305,7 +305,39 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
             while end < len(sentence.words) and sentence.word(end + 1).upos == "PROPN" and end + 1 not in taken:
                 end += 1
             add(w.id, end, PERSON if end > w.id else "", "propn")
-    return sorted(found, key=lambda m: m.start)
+    return _join_hyphenated(doc, sentence, sorted(found, key=lambda m: m.start))
+
+
+_HYPHENS = ("-", "‐", "‑")
+
+
+def _join_hyphenated(doc: Document, sentence: Sentence, found: list[Mention]) -> list[Mention]:
+    """Hyphenated names split by the tokenizer ("Jean - Louis Georgelin",
+    "Padoa - Schioppa") are one name: a name mention runs on over a hyphen
+    written with no spaces to the next capitalized word (and the mention
+    that starts there, if any)."""
+    out: list[Mention] = []
+    by_start = {m.start: m for m in found}
+    skip: set[int] = set()
+    for m in found:
+        if m.start in skip:
+            continue
+        end = m.end
+        while m.type in (PERSON, ORGANIZATION, PLACE) and end + 2 <= len(sentence.words):
+            dash, nxt = sentence.word(end + 1), sentence.word(end + 2)
+            glued = doc.text[sentence.word(end).end_char:nxt.start_char] in _HYPHENS
+            if dash.text not in _HYPHENS or not glued or not nxt.text[:1].isupper():
+                break
+            end = nxt.id
+            if end in by_start:
+                skip.add(end)
+                end = by_start[end].end
+        if end != m.end:
+            text, start_char, end_char = _span_text(doc, sentence, m.start, end)
+            m = Mention(sentence=m.sentence, start=m.start, end=end, text=text, type=m.type, source=m.source,
+                        start_char=start_char, end_char=end_char)
+        out.append(m)
+    return out
 
 
 def _event_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Mention]) -> Mention:

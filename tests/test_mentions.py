@@ -92,3 +92,14 @@ def test_article_stripping_keeps_words_that_start_like_articles():
     assert [strip_article(t) for t in ("l'Unione Europea", "Unione Europea", "Italia", "la Lega", "Il Cairo",
                                        "Lo Stato", "un incontro", "l’incontro")] == \
         ["Unione Europea", "Unione Europea", "Italia", "Lega", "Cairo", "Stato", "incontro", "incontro"]
+
+
+def test_hyphenated_name_split_by_the_tokenizer_is_one_person():
+    rows = [("Jean", "B-PER", "No"), ("-", "O", "No"), ("Louis", "B-PER", ""), ("Georgelin", "E-PER", ""),
+            ("parla", "O", "")]
+    text = "\n".join(f"{i}\t{form}\t{form}\t{'VERB' if form == 'parla' else 'PROPN'}\t_\t_\t"
+                     f"{0 if form == 'parla' else 5}\t{'root' if form == 'parla' else 'nsubj'}\t_\t"
+                     f"NER={ner}" + ("|SpaceAfter=No" if space == "No" else "")
+                     for i, (form, ner, space) in enumerate(rows, start=1))
+    a = annotate(from_conllu(text + "\n\n", "doc"))
+    assert [e.label for e in a.entities if e.type == PERSON] == ["Jean-Louis Georgelin"]
