@@ -162,10 +162,10 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
         key = word_entity.get((sentence.index, i))
         if key in people and not _after_preposition(sentence, i):
             return key
-        if key is not None or w.upos in _ROLE_FILLER or w.text[:1].isupper():
+        if key is not None or w.upos in _ROLE_FILLER or w.text[:1].isupper() or w.text in ("(", ")"):
             continue
         if w.upos == "NOUN" and sentence.word(i - 1).upos in ("ADP", "DET"):
-            continue  # "del consiglio", "degli Esteri"
+            continue  # "del consiglio", "degli Esteri", ", il brasiliano"
         if w.text == "," and commas == 0:
             commas += 1
             continue
