@@ -39,13 +39,20 @@ class Lexicon:
     demonyms: dict[str, str]
     spouse_nouns: frozenset[str]
 
+    @functools.cached_property
+    def _roles_by_first_lemma(self) -> dict[str, list[tuple[str, ...]]]:
+        index: dict[str, list[tuple[str, ...]]] = {}
+        for role in sorted(self.roles, key=len, reverse=True):
+            index.setdefault(role[0], []).append(role)
+        return index
+
     def role_at(self, sentence: Sentence, word: Word) -> tuple[str, ...] | None:
         """The longest role starting at ``word`` (by lemma), e.g. ("segretario", "generale")."""
-        lemmas = [w.lemma.lower() for w in sentence.words[word.id - 1:word.id + 3]]
-        for role in sorted(self.roles, key=len, reverse=True):
-            if tuple(lemmas[:len(role)]) == role:
-                return role
-        return None
+        candidates = self._roles_by_first_lemma.get(word.lemma.lower())
+        if not candidates:
+            return None
+        lemmas = tuple(w.lemma.lower() for w in sentence.words[word.id - 1:word.id + 3])
+        return next((role for role in candidates if lemmas[:len(role)] == role), None)
 
     def country_of(self, lemma: str) -> str | None:
         lemma = lemma.lower()

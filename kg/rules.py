@@ -256,7 +256,10 @@ def _rule(path: Path, raw) -> Rule:
                     re.compile(value["REGEX"])
                 except re.error as exc:
                     _fail(path, spec, rule_id, f"pattern node {name!r}: bad REGEX: {exc}")
-        nodes.append(Node(name, tuple(sorted(clean.items())), spec.get("LEFT_ID"), spec.get("REL_OP")))
+        # cheap attributes first: ENT and CASE look at the entity index and the tree
+        order = {"ENT": 2, "CASE": 1}
+        attrs_in_order = tuple(sorted(clean.items(), key=lambda kv: (order.get(kv[0], 0), kv[0])))
+        nodes.append(Node(name, attrs_in_order, spec.get("LEFT_ID"), spec.get("REL_OP")))
     emits = []
     for spec in raw.get("emit") or _fail(path, raw, rule_id, "needs an 'emit' list"):
         if not isinstance(spec, dict) or set(spec) - EMIT_KEYS - {"__line__"}:
@@ -361,6 +364,21 @@ def _entity_class_ok(spec, entity: Entity | None) -> bool:
     return entity.type in wanted
 
 
+_GETTERS = {
+    "TEXT": lambda ctx, word: word.text,
+    "LOWER": lambda ctx, word: word.text.lower(),
+    "LEMMA": lambda ctx, word: word.lemma.lower(),
+    "UPOS": lambda ctx, word: word.upos,
+    "DEP": lambda ctx, word: word.deprel,
+    "DEP_BASE": lambda ctx, word: word.deprel.split(":")[0],
+    "ROLE": lambda ctx, word: ctx.lexicon.role_at(ctx.sentence, word) is not None,
+    "DEMONYM": lambda ctx, word: ctx.lexicon.country_of(word.lemma) is not None,
+    "DATE": lambda ctx, word: (ctx.sentence.index, word.id) in ctx.annotated.word_date,
+    "SPEECH": lambda ctx, word: word.lemma.lower() in ctx.lexicon.speech_verbs,
+    "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
+}
+
+
 def _word_ok(ctx: _Context, word: Word, attrs) -> bool:
     for key, spec in attrs:
         if key == "ENT":
@@ -380,17 +398,7 @@ def _word_ok(ctx: _Context, word: Word, attrs) -> bool:
             if not any(_value_ok(spec, c) for c in cases):
                 return False
             continue
-        value = {
-            "TEXT": lambda: word.text, "LOWER": lambda: word.text.lower(),
-            "LEMMA": lambda: word.lemma.lower(), "UPOS": lambda: word.upos,
-            "DEP": lambda: word.deprel, "DEP_BASE": lambda: word.deprel.split(":")[0],
-            "ROLE": lambda: ctx.lexicon.role_at(ctx.sentence, word) is not None,
-            "DEMONYM": lambda: ctx.lexicon.country_of(word.lemma) is not None,
-            "DATE": lambda: (ctx.sentence.index, word.id) in ctx.annotated.word_date,
-            "SPEECH": lambda: word.lemma.lower() in ctx.lexicon.speech_verbs,
-            "REL_PRON": lambda: word.feat("PronType") == "Rel",
-        }[key]()
-        if not _value_ok(spec, value):
+        if not _value_ok(spec, _GETTERS[key](ctx, word)):
             return False
     return True
 
