@@ -316,8 +316,23 @@ class _Context:
         self.annotated, self.sentence, self.lexicon = annotated, sentence, lexicon
         self.entities = {e.key: e for e in annotated.entities}
         self.children: dict[int, list[Word]] = {}
+        self.by_lemma: dict[str, list[Word]] = {}
+        self.by_upos: dict[str, list[Word]] = {}
         for w in sentence.words:
             self.children.setdefault(w.head, []).append(w)
+            self.by_lemma.setdefault(w.lemma.lower(), []).append(w)
+            self.by_upos.setdefault(w.upos, []).append(w)
+
+    def anchors(self, attrs) -> Iterable[Word]:
+        """Words that may match a pattern's first node, narrowed by its lemma
+        or part of speech before the costlier attributes are tried."""
+        for key, index in (("LEMMA", self.by_lemma), ("UPOS", self.by_upos)):
+            spec = dict(attrs).get(key)
+            if isinstance(spec, str):
+                return index.get(spec, ())
+            if isinstance(spec, dict) and set(spec) == {"IN"}:
+                return sorted((w for value in spec["IN"] for w in index.get(value, ())), key=lambda w: w.id)
+        return self.sentence.words
 
     def entity_of(self, word: Word) -> Entity | None:
         key = self.annotated.word_entity.get((self.sentence.index, word.id))
@@ -444,7 +459,7 @@ def match(ctx: _Context, rule: Rule) -> Iterator[dict[str, Word]]:
             return
         node = rule.nodes[i]
         if node.left is None:
-            candidates = [w for w in ctx.sentence.words if _word_ok(ctx, w, node.attrs)]
+            candidates = [w for w in ctx.anchors(node.attrs) if _word_ok(ctx, w, node.attrs)]
         elif node.op == ">>!":
             candidates = _nearest_descendants(ctx, bound[node.left], node.attrs)
         else:
