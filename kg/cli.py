@@ -150,15 +150,25 @@ def _parser() -> argparse.ArgumentParser:
                             "  kg models score --ner ../shared/data/kind/dataset/wikinews_test.tsv --json\n"
                             "  kg models download   # official Stanza models; needs internet")
     msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
-    info = msub.add_parser("info", help="which models are in use, sizes, model-card scores")
+    info = msub.add_parser("info", help="which models are in use, sizes, model-card scores",
+                           formatter_class=formatter,
+                           description="Example:\n  kg models info\n  kg models info --models official --json")
     info.add_argument("--models", default=None, metavar="MODELS", help=models_help)
     info.add_argument("--json", action="store_true")
-    score = msub.add_parser("score", help="score the models end to end on a treebank or NER file")
+    score = msub.add_parser("score", help="score the models end to end on a treebank or NER file",
+                            formatter_class=formatter, description=(
+                                "Treebank: parse the raw text end to end, CoNLL 2018 evaluation. NER: tag the "
+                                "file's own tokens, entity-level P/R/F1.\n\nExample:\n"
+                                "  kg models score ../shared/data/ud-italian/UD_Italian-ISDT/it_isdt-ud-test.conllu\n"
+                                "  kg models score --ner ../shared/data/kind/dataset/wikinews_test.tsv --json"))
     score.add_argument("file", type=Path, help="CoNLL-U treebank, or KIND-style token<TAB>tag file with --ner")
     score.add_argument("--ner", action="store_true", help="score NER on a token<TAB>tag file")
     score.add_argument("--models", default=None, metavar="MODELS", help=models_help)
     score.add_argument("--json", action="store_true")
-    down = msub.add_parser("download", help="download Stanza's official Italian models (network, explicit)")
+    down = msub.add_parser("download", help="download Stanza's official Italian models (network, explicit)",
+                           formatter_class=formatter,
+                           description="The only command that uses the network.\n\nExample:\n"
+                           "  kg models download && kg build article.txt -o out/ --models official")
     down.add_argument("--dir", type=Path, default=None, help="target directory (default: Stanza's)")
     return parser
 
