@@ -25,7 +25,7 @@ import os
 import re
 import unicodedata
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from kg.types import Document, Sentence, Word
 
@@ -314,7 +314,3 @@ def to_conllu(doc: Document) -> str:
                                   w.deprel, "_", misc]))
         out.append("")
     return "\n".join(out) + "\n"
-
-
-def documents_from_conllu_file(path: Path) -> Iterable[Document]:
-    yield from_conllu(path.read_text(encoding="utf-8"), doc_id=path.stem)
