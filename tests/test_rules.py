@@ -69,3 +69,17 @@ def test_every_rule_is_exercised_by_a_fixture_sentence():
     unexercised = [r.id for r in ruleset.rules if r.id not in fired] + \
         [i.id for i in ruleset.inferences if i.id not in fired]
     assert not unexercised, f"rules no fixture sentence exercises: {unexercised}"
+
+
+def test_min_confidence_drops_less_trusted_facts_and_long_sentences_lower_confidence():
+    from kg.rules import LONG_SENTENCE, parse_reliability
+    from kg.types import Sentence
+
+    block = next(b.values[0] for b in blocks() if "Michelle Obama" in b.values[0])
+    doc = from_conllu(block, "f")
+    all_facts = extract([doc]).facts
+    kept = extract([doc], min_confidence=0.86).facts
+    assert all_facts and set(kept) < set(all_facts)
+    assert all(f.confidence >= 0.86 for f in kept)
+    short, long_ = (Sentence(0, "", 0, 0, tuple(doc.sentences[0].words[:1]) * n) for n in (10, 2 * LONG_SENTENCE))
+    assert parse_reliability(short) == 1.0 and parse_reliability(long_) == 0.6
