@@ -316,6 +316,7 @@ class _Context:
         self.annotated, self.sentence, self.lexicon = annotated, sentence, lexicon
         self.entities = {e.key: e for e in annotated.entities}
         self.children: dict[int, list[Word]] = {}
+        self.resolved: dict[int, Entity | None] = {}
         self.by_lemma: dict[str, list[Word]] = {}
         self.by_upos: dict[str, list[Word]] = {}
         for w in sentence.words:
@@ -476,6 +477,13 @@ def match(ctx: _Context, rule: Rule) -> Iterator[dict[str, Word]]:
 # --- resolving matched words to entities and literals --------------------
 
 def _resolve(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
+    """The entity a word stands for, memoized per sentence (see _find_entity)."""
+    if word.id not in ctx.resolved:
+        ctx.resolved[word.id] = _find_entity(ctx, word, depth)
+    return ctx.resolved[word.id]
+
+
+def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
     """The entity a word stands for: its own mention; for a relative pronoun
     the clause's antecedent; for a role noun the person it introduces
     (appos/flat/nmod link either way)."""
