@@ -107,8 +107,53 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
         mentions.extend(sentence_mentions(doc, sentence, lexicon))
     entities, word_entity = merge(doc, mentions, lexicon)
     resolve_role_nominals(doc, entities, word_entity, lexicon)
+    people = {e.key for e in entities if e.type == PERSON}
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
-                             word_date=date_index(doc))
+                             word_date=date_index(doc), implicit_subject=dropped_subjects(doc, word_entity, people))
+
+
+_SUBJECTS = ("nsubj", "nsubj:pass", "csubj")
+
+
+def _main_verb(sentence: Sentence) -> Word | None:
+    root = next((w for w in sentence.words if w.head == 0), None)
+    return root if root is not None and root.upos in ("VERB", "AUX") else None
+
+
+def _third_person_finite(sentence: Sentence, verb: Word) -> bool:
+    forms = [verb] + [c for c in sentence.children(verb.id) if c.deprel.startswith("aux")]
+    return any(w.feat("Person") == "3" and w.feat("Number") == "Sing" for w in forms)
+
+
+def _possible_subject_before(sentence: Sentence, verb: Word) -> bool:
+    """A noun or name before the verb, outside a prepositional phrase, may be
+    its subject attached elsewhere by the parser: then nothing is dropped."""
+    return any(w.upos in ("NOUN", "PROPN", "PRON") and w.lemma.lower() != "si" and
+               not any(c.deprel == "case" for c in sentence.children(w.id))
+               for w in sentence.words[:verb.id - 1])
+
+
+def dropped_subjects(doc: Document, word_entity: dict, people: set[str]) -> dict[tuple[int, int], str]:
+    """Italian drops subjects: "Macron ha incontrato Rutte. Ha poi dichiarato
+    che ...".  A main verb with no subject of its own, in the third person
+    singular and not impersonal ("si"), takes the person who was the subject
+    of the sentence just before; anything less certain stays unresolved."""
+    implicit: dict[tuple[int, int], str] = {}
+    previous: str | None = None
+    for sentence in doc.sentences:
+        verb = _main_verb(sentence)
+        subject = None
+        if verb is not None:
+            children = sentence.children(verb.id)
+            explicit = [c for c in children if c.deprel in _SUBJECTS]
+            if explicit:
+                key = word_entity.get((sentence.index, explicit[0].id))
+                subject = key if key in people else None
+            elif previous and _third_person_finite(sentence, verb) and not any(
+                    c.lemma.lower() == "si" for c in children) and not _possible_subject_before(sentence, verb):
+                implicit[(sentence.index, verb.id)] = subject = previous
+        previous = subject
+    return implicit
 
 
 def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str],

@@ -323,6 +323,16 @@ class _Context:
             self.children.setdefault(w.head, []).append(w)
             self.by_lemma.setdefault(w.lemma.lower(), []).append(w)
             self.by_upos.setdefault(w.upos, []).append(w)
+        # a dropped subject becomes a silent nsubj word, so rules match it like a written one
+        self.silent: dict[int, str] = {}
+        for (index, verb_id), key in annotated.implicit_subject.items():
+            if index == sentence.index:
+                verb = sentence.word(verb_id)
+                silent = Word(id=len(sentence.words) + 1 + len(self.silent), text="", lemma="", upos="PRON",
+                              feats="_", head=verb_id, deprel="nsubj", start_char=verb.start_char,
+                              end_char=verb.start_char)
+                self.silent[silent.id] = key
+                self.children.setdefault(verb_id, []).append(silent)
 
     def anchors(self, attrs) -> Iterable[Word]:
         """Words that may match a pattern's first node, narrowed by its lemma
@@ -336,7 +346,7 @@ class _Context:
         return self.sentence.words
 
     def entity_of(self, word: Word) -> Entity | None:
-        key = self.annotated.word_entity.get((self.sentence.index, word.id))
+        key = self.silent.get(word.id) or self.annotated.word_entity.get((self.sentence.index, word.id))
         return self.entities.get(key) if key else None
 
     def case_of(self, word: Word) -> set[str]:

@@ -123,8 +123,11 @@ class Extraction:
 @dataclass(frozen=True)
 class AnnotatedDocument:
     """A Document with what the mentions stage found in it: its entities and,
-    for each (sentence index, word id), the entity or date that word belongs to."""
+    for each (sentence index, word id), the entity or date that word belongs to,
+    and the subjects Italian leaves unsaid where they can be recovered reliably."""
     document: Document
     entities: tuple[Entity, ...]
     word_entity: Mapping[tuple[int, int], str]
     word_date: Mapping[tuple[int, int], dt.date]
+    # (sentence index, verb id) -> entity key of a dropped subject ("Ha poi aggiunto che ...")
+    implicit_subject: Mapping[tuple[int, int], str] = field(default_factory=dict)

@@ -103,3 +103,30 @@ def test_hyphenated_name_split_by_the_tokenizer_is_one_person():
                      for i, (form, ner, space) in enumerate(rows, start=1))
     a = annotate(from_conllu(text + "\n\n", "doc"))
     assert [e.label for e in a.entities if e.type == PERSON] == ["Jean-Louis Georgelin"]
+
+
+def test_dropped_subject_is_the_previous_sentence_subject_only_when_nothing_else_can_be():
+    from kg.build import extract
+
+    doc = from_conllu(conllu(
+        "Mario/PROPN/3/nsubj/B-PER Draghi/PROPN/1/flat:name/E-PER incontra/VERB/0/root/O "
+        "Olaf/PROPN/3/obj/B-PER Scholz/PROPN/4/flat:name/E-PER",
+        "Ha/AUX/2/aux/O dichiarato/VERB/0/root/O che/SCONJ/5/mark/O accordo/NOUN/5/nsubj/O "
+        "regge/VERB/2/ccomp/O",
+        "Il/DET/2/det/O governo/NOUN/4/nsubj/O ha/AUX/4/aux/O dichiarato/VERB/0/root/O "
+        "che/SCONJ/6/mark/O regge/VERB/4/ccomp/O"), "doc")
+    # lemmas, person and number (on the auxiliary) as Stanza gives them
+    doc = from_conllu(conllu_with_feats(doc), "doc")
+    a = annotate(doc)
+    draghi = next(e.key for e in a.entities if e.label == "Mario Draghi")
+    assert a.implicit_subject == {(1, 2): draghi}
+    says = [f for f in extract([doc]).facts if f.predicate == "says"]
+    assert [(f.subject, f.provenance.sentence) for f in says] == [(draghi, 1)]
+
+
+def conllu_with_feats(doc):
+    from kg.parse import to_conllu
+
+    return to_conllu(doc).replace("\tha\tha\tAUX\t_\t_\t", "\tha\tavere\tAUX\t_\tNumber=Sing|Person=3\t") \
+        .replace("\tHa\tha\tAUX\t_\t_\t", "\tHa\tavere\tAUX\t_\tNumber=Sing|Person=3\t") \
+        .replace("\tdichiarato\tdichiarato\t", "\tdichiarato\tdichiarare\t")
