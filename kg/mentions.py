@@ -535,8 +535,10 @@ def _event_antecedent(doc: Document, m: Mention, groups, by_name, last_event, le
         return same_lemma[-1]
     # only a bare definite noun ("l'incontro") takes up the last event; a
     # modified one ("la prossima riunione", "l'incontro di ieri") is new
-    modified = m.end_char > head.end_char or any(
-        c.deprel in ("amod", "nmod", "acl", "nummod") for c in sentence.children(head.id))
+    # (a participle between commas, "L'incontro, annunciato da ...", does not restrict it; a plural
+    # "le consultazioni" is not the one event before it)
+    modified = m.end_char > head.end_char or head.feat("Number") == "Plur" or any(
+        c.deprel in ("amod", "nmod", "nummod") for c in sentence.children(head.id))
     return None if modified else last_event
 
 

@@ -130,3 +130,10 @@ def conllu_with_feats(doc):
     return to_conllu(doc).replace("\tha\tha\tAUX\t_\t_\t", "\tha\tavere\tAUX\t_\tNumber=Sing|Person=3\t") \
         .replace("\tHa\tha\tAUX\t_\t_\t", "\tHa\tavere\tAUX\t_\tNumber=Sing|Person=3\t") \
         .replace("\tdichiarato\tdichiarato\t", "\tdichiarato\tdichiarare\t")
+
+
+def test_participle_between_commas_does_not_make_an_event_noun_new():
+    a = entities("una/DET/2/det/O riunione/NOUN/0/root/O",
+                 "L'/DET/2/det/O incontro/NOUN/0/root/O ,/PUNCT/4/punct/O annunciato/VERB/2/acl/O")
+    assert a.word_entity[(1, 2)] == a.word_entity[(0, 2)]
+    assert len([e for e in a.entities if e.type == EVENT]) == 1
