@@ -22,11 +22,11 @@ import datetime as dt
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from kg.files import write_atomic
 from kg import parse
 from kg.types import Document
 
@@ -124,16 +124,8 @@ class ParseCache:
             exact = False
         if not exact:
             return False
-        path = self.path(document.text, document.date)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:12]}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(_checksum_line(data) + b"\n" + data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path(document.text, document.date),
+                     lambda out: out.write(_checksum_line(data) + b"\n" + data))
         return True
 
 

@@ -54,7 +54,6 @@ import importlib.resources
 import json
 import os
 import re
-import tempfile
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -68,6 +67,7 @@ from rdflib import RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import PROV, SKOS
 from rdflib.term import Node
 
+from kg.files import write_atomic
 from kg.types import EVENT, ORGANIZATION, PERSON, PLACE, Document, Entity, Extraction, Fact
 from kg.vocab import DEFAULT_BASE, ENTITY_RELATIONS, KG, LITERAL_RELATIONS, ONTOLOGY_IRI
 
@@ -339,20 +339,7 @@ def serialize(graph: Graph, path: str | os.PathLike[str], fmt: str) -> Path:
     source = _as_dataset(graph) if fmt == "trig" else union(graph)
     options = {"context": _jsonld_context(source), "auto_compact": True} if fmt == "jsonld" else {}
     data = source.serialize(format=rdflib_format, encoding="utf-8", **options)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        _check_written(source, Path(tmp), fmt)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; outputs are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, lambda out: out.write(data), lambda tmp: _check_written(source, tmp, fmt))
 
 
 def parse_back(path: str | os.PathLike[str], fmt: str) -> Graph:

@@ -22,12 +22,11 @@ import importlib.resources
 import json
 import math
 import os
-import tempfile
 from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
 from string import Template
-from typing import Any, BinaryIO, Callable, Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 import networkx as nx
 import pyvis
@@ -35,6 +34,7 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 from rdflib.term import Node
 
+from kg.files import write_atomic
 from kg.vocab import KG, ONTOLOGY_IRI
 
 # Above this many nodes the browser cannot run a force layout in reasonable
@@ -269,29 +269,13 @@ def _export_graph(view: nx.MultiDiGraph) -> nx.MultiDiGraph:
 def write_graphml(graph: Graph | nx.MultiDiGraph, path: str | os.PathLike[str], lang: str = "it",
                   *, ontology: Graph | None = None) -> Path:
     export = _export_graph(_as_view(graph, lang, ontology))
-    return _write_atomic(Path(path), lambda handle: nx.write_graphml(export, handle))
+    return write_atomic(path, lambda handle: nx.write_graphml(export, handle))
 
 
 def write_gexf(graph: Graph | nx.MultiDiGraph, path: str | os.PathLike[str], lang: str = "it",
                *, ontology: Graph | None = None) -> Path:
     export = _export_graph(_as_view(graph, lang, ontology))
-    return _write_atomic(Path(path), lambda handle: nx.write_gexf(export, handle))
-
-
-def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> Path:
-    """``write(binary_handle)`` into a temporary file next to ``path``, then
-    rename, so a reader never sees a half-written view."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.chmod(temporary, 0o644)     # mkstemp's 0600 would hide the view from a web server
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
+    return write_atomic(path, lambda handle: nx.write_gexf(export, handle))
 
 
 # --------------------------------------------------------------------------
@@ -534,7 +518,7 @@ def render_html(graph: Graph | nx.MultiDiGraph, path: str | os.PathLike[str], la
     """Write the interactive view of ``graph`` (RDF, or a view from
     :func:`to_networkx`) to ``path``, atomically."""
     page = page_html(_as_view(graph, lang, ontology), lang, title)
-    return _write_atomic(Path(path), lambda handle: handle.write(page.encode("utf-8")))
+    return write_atomic(path, lambda handle: handle.write(page.encode("utf-8")))
 
 
 # default-src 'none' blocks every fetch, so a stray URL in data can neither

@@ -18,7 +18,6 @@ builds accumulate into, and pushing a file to a SPARQL Graph Store.
 from __future__ import annotations
 
 import os
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,6 +29,7 @@ from rdflib import RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Node
 
+from kg.files import write_atomic
 from kg import rdf
 from kg.vocab import KG
 
@@ -71,22 +71,12 @@ def fast_serialize(graph: Graph, path: str | os.PathLike[str], fmt: str) -> Path
     # Data IRIs are written in full: their percent-encoded local names would
     # need backslash escapes as kgr: names, which some readers get wrong.
     prefixes = {prefix: str(namespace) for prefix, namespace in graph.namespaces() if prefix != rdf.DATA_PREFIX}
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            ox.serialize(statements, out, format_, prefixes=prefixes)
-            out.flush()
-            os.fsync(out.fileno())
+    def verify(tmp: Path) -> None:
         found = sum(1 for _ in ox.parse(path=tmp, format=format_))
         if found != len(statements):
             raise ValueError(f"{fmt} output reads back as {found} statements, {len(statements)} were written")
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; outputs are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+
+    return write_atomic(path, lambda out: ox.serialize(statements, out, format_, prefixes=prefixes), verify)
 
 
 def _grouping(statement: ox.Quad | ox.Triple) -> tuple[str, str, str]:
