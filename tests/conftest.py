@@ -1,5 +1,5 @@
-"""Browser fixtures for tests marked ``browser``: Debian's chromium driven by
-Playwright, with every non-file request aborted and recorded."""
+"""Shared fixtures: a private parse cache for every test, and, for tests marked
+``browser``, Debian's chromium driven by Playwright, with every non-file request aborted and recorded."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,3 +52,18 @@ def offline_page(headless_chromium: Any) -> Iterator[OfflinePage]:
     result.page = page
     yield result
     context.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_parse_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Builds run by the tests use a parse cache of their own, so they never
+    read from or write to the user's ~/.cache/kg."""
+    import os
+
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
