@@ -424,23 +424,26 @@ def _has_name_tail(sentence: Sentence, head: Word) -> bool:
 def _group_end(sentence: Sentence, head: Word, proper_only: bool = False) -> int:
     """Last word of a named group starting at ``head``: following adjectives and
     "di"(+article) + noun/name links, e.g. Coalizione | dei volenterosi,
-    Banca | centrale europea, palazzo | dell' Eliseo."""
+    Banca | centrale europea, palazzo | dell' Eliseo.  With ``proper_only``
+    (named sites) only a following name is taken, wherever the parser hung it."""
     end, i, n = head.id, head.id + 1, len(sentence.words)
     while i <= n and i - head.id <= 6:
         w = sentence.word(i)
-        if w.upos == "ADJ" and not proper_only and w.head in range(head.id, end + 1):
+        if w.upos == "ADJ" and not proper_only and head.id <= w.head <= end:
             end = i
             i += 1
             continue
-        if w.upos == "ADP" and w.lemma.lower() in ("di", "del") :
+        if w.upos == "ADP" and w.lemma.lower() == "di":
             j = i + 1
             while j <= n and sentence.word(j).upos == "DET":
                 j += 1
             if j <= n:
                 nxt = sentence.word(j)
-                ok = nxt.upos == "PROPN" or nxt.text[:1].isupper() if proper_only else \
-                    nxt.upos in ("NOUN", "PROPN", "ADJ")
-                if ok and nxt.head in range(head.id, end + 1) or (ok and proper_only):
+                if proper_only:
+                    linked = nxt.upos == "PROPN" or nxt.text[:1].isupper()
+                else:
+                    linked = nxt.upos in ("NOUN", "PROPN", "ADJ") and head.id <= nxt.head <= end
+                if linked:
                     end = i = j
                     i += 1
                     continue
