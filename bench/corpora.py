@@ -3,14 +3,16 @@ that the parsing models are here, and KIND wikinews articles as input
 documents (rebuilt by scripts/kind_articles.py)."""
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sys
 from pathlib import Path
+from typing import Any
 
 from kg.inputs import InputDocument
 from kg.modelcard import machine
-from kg.parse import ModelsNotFound, pipeline_kwargs
+from kg.parse import ModelsNotFound, load_pipeline, pipeline_kwargs
 
 ROOT = Path(__file__).resolve().parents[1]
 WIKINEWS = ROOT.parent / "shared" / "data" / "kind" / "dataset" / "wikinews_train.tsv"
@@ -48,3 +50,20 @@ def wikinews(count: int, per_article: int = 10) -> list[InputDocument]:
 def tokens(documents) -> int:
     """Surface tokens: the words of one multi-word token share its span."""
     return sum(len({(w.start_char, w.end_char) for w in s.words}) for d in documents for s in d.sentences)
+
+
+def article_benchmark(description: str, **extra: dict[str, Any]) -> tuple[argparse.Namespace, list[InputDocument]]:
+    """The setup every article benchmark shares: ``--articles`` and ``--models``
+    (plus ``extra`` options), the models check, the machine line, the input
+    documents, and the parsing pipeline loaded before any clock starts."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=100)
+    parser.add_argument("--models", default=None)
+    for flag, options in extra.items():
+        parser.add_argument(f"--{flag}", **options)
+    args = parser.parse_args()
+    require_models(args.models)
+    print(machine_line())
+    inputs = wikinews(args.articles)
+    load_pipeline(args.models)
+    return args, inputs

@@ -8,11 +8,10 @@ them).  Run it on an otherwise idle machine: busy cores hide the speed-up.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
-from corpora import machine_line, require_models, tokens, wikinews
+from corpora import article_benchmark, tokens
 
 from kg import distributed
 from kg.build import parse_documents
@@ -24,16 +23,7 @@ def _load(models: str | None) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--articles", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--models", default=None)
-    args = parser.parse_args()
-    require_models(args.models)
-    print(machine_line())
-    inputs = wikinews(args.articles)
-
-    load_pipeline(args.models)
+    args, inputs = article_benchmark(__doc__, workers={"type": int, "default": 2})
     started = time.perf_counter()
     single = parse_documents(inputs, None, args.models)
     one = time.perf_counter() - started
