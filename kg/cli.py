@@ -391,8 +391,10 @@ def cmd_models(args) -> int:
             else:
                 print(scoring.format_ner_scores(scores) if args.ner else scoring.format_treebank_scores(scores))
                 print(f"({time.time() - started:.0f} s)")
-    except ModelsNotFound as exc:
+    except (ModelsNotFound, scoring.ScoringInputError) as exc:
         raise CommandError(str(exc)) from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{args.file}: not UTF-8 text") from None
     return EXIT_OK
 
 

@@ -169,6 +169,20 @@ def evaluable(conllu: str) -> str:
     return "\n".join(out).strip("\n") + "\n\n"
 
 
+class ScoringInputError(ValueError):
+    """A gold file that cannot be scored against; the message names the file."""
+
+
+def check_treebank(path: str | os.PathLike, conllu: str) -> None:
+    """Reject a malformed gold treebank before minutes of parsing are spent on it."""
+    from udtools import udeval
+
+    try:
+        udeval.load_conllu(io.StringIO(evaluable(conllu)), "gold", {})
+    except udeval.UDError as exc:
+        raise ScoringInputError(f"{path}: not a valid CoNLL-U treebank ({exc})") from None
+
+
 def evaluate_conllu(gold: str, system: str) -> dict[str, float]:
     """CoNLL 2018 shared-task F1 × 100 of system against gold (both CoNLL-U text)."""
     from udtools import udeval  # the CoNLL 2018 evaluator, as Stanza itself uses it
@@ -186,6 +200,7 @@ def score_treebank(conllu_path: str | os.PathLike, models: str | os.PathLike | N
     is written to ``system_path`` when given (for error analysis), else to a
     temporary file."""
     gold = Path(conllu_path).read_text(encoding="utf-8")
+    check_treebank(conllu_path, gold)
     pipeline = load_pipeline(None if models is None else str(models))
     with tempfile.TemporaryDirectory() as tmp:
         system_file = Path(system_path) if system_path else Path(tmp) / "system.conllu"

@@ -252,3 +252,15 @@ def test_model_card_round_trip(tmp_path):
     assert modelcard.read_card(models) == json.loads(json.dumps(card))
     assert "| 99.10 | 97.00 |" in (models / "MODEL_CARD.md").read_text()
     assert models_info(str(models))["scores"]["ner"]["f1"] == 100.0
+
+
+def test_malformed_treebank_is_a_one_line_error_before_any_parsing(tmp_path, capsys, monkeypatch):
+    from kg.cli import main
+
+    monkeypatch.setattr(kg.scoring, "load_pipeline", lambda *_: pytest.fail("parsed a malformed treebank"))
+    cut = tmp_path / "cut.conllu"
+    row = "1\tCiao\tciao\tINTJ\t_\t_\t0\troot\t_\t_\n"
+    cut.write_text(f"# text = Ciao\n{row}\n\n# text = Ciao\n{row}\n", encoding="utf-8")  # a double blank line
+    assert main(["models", "score", str(cut)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"kg: error: {cut}: not a valid CoNLL-U treebank") and "\n" not in err
