@@ -118,15 +118,17 @@ def files_section(directory: Path) -> dict:
     return out
 
 
-def machine() -> dict:
+def this_machine() -> str:
     cpuinfo = Path("/proc/cpuinfo")
     names = [line.partition(":")[2].strip() for line in cpuinfo.read_text().splitlines()
              if line.startswith("model name")] if cpuinfo.is_file() else []
-    return {"cpus": os.cpu_count(), "cpu": names[0] if names else platform.processor(), "gpu": None}
+    return f"{os.cpu_count()} CPUs ({names[0] if names else platform.processor()}), no GPU"
 
 
 def build_card(models: Path, data: Path, work: Path | None, ud_scores: dict | None,
-               ner_scores: dict | None, budget: str | None = "cpu") -> dict:
+               ner_scores: dict | None, budget: str | None = "cpu", machine: str | None = None) -> dict:
+    """``machine`` names where training ran when that is not this machine
+    (the card is written where the models are scored)."""
     import stanza
 
     files = files_section(models)
@@ -143,8 +145,9 @@ def build_card(models: Path, data: Path, work: Path | None, ud_scores: dict | No
         "word_vectors": vector_shape(models / PRETRAIN_FILE) if PRETRAIN_FILE in files else None,
         "hyperparameters": {name: hyperparameters(models / name) for name in MODEL_FILES.values()
                             if name in files},
-        "training": {"budget_minutes": vars(train.BUDGETS[budget]) if budget else None,
-                     "stage_seconds": stages, "total_seconds": sum(stages.values()), "machine": machine()},
+        "training": {"budget_minutes": train.BUDGETS[budget].minutes() if budget else None,
+                     "stage_seconds": stages, "total_seconds": sum(stages.values()),
+                     "machine": machine or this_machine()},
         "scores": {
             "ud": {**{k: v for k, v in ud_scores.items() if k not in drop}, "test": train.UD_TEST}
             if ud_scores else None,
@@ -158,7 +161,7 @@ def render_markdown(card: dict) -> str:
     ud, ner = card["scores"]["ud"], card["scores"]["ner"]
     lines = [f"# {card['name']}", "",
              f"Stanza {card['stanza']} models for Italian (tokenize, mwt, pos, lemma, depparse, ner), "
-             f"{card['total_mb']} MB in all, trained on CPU with no pretrained transformer or character "
+             f"{card['total_mb']} MB in all, trained with no pretrained transformer or character "
              f"language model. Created {card['created']}. License: {card['license']} (the most "
              "restrictive license among the training data's NC and SA terms).", "",
              "## Scores", ""]
@@ -188,7 +191,7 @@ def render_markdown(card: dict) -> str:
     lines += [f"- {source}: {lic}" for source, lic in data["licenses"].items()]
     training = card["training"]
     lines += ["", "## Training", "",
-              f"Machine: {training['machine']['cpus']} CPUs ({training['machine']['cpu']}), no GPU. "
+              f"Machine: {training['machine']}. "
               f"Total stage time {training['total_seconds'] / 60:.0f} min.", ""]
     if training["budget_minutes"]:
         lines += ["| Stage | Budget (min) | Took (s) |", "|---|---|---|"]
@@ -217,13 +220,15 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--work", type=Path, default=Path("build/train"), help="kg.train's work directory")
     parser.add_argument("--budget", choices=sorted(train.BUDGETS), default="cpu")
+    parser.add_argument("--machine", help="where training ran, when not here (e.g. '1 NVIDIA H200 GPU, 16 CPUs')")
     args = parser.parse_args(None if argv is None else list(argv))
     models = str(args.models)
     ud = score_treebank(args.data / "ud-italian" / train.UD_TEST, models)
     print(format_treebank_scores(ud), flush=True)
     ner = score_ner(args.data / "kind" / train.NER_TEST, models)
     print(format_ner_scores(ner), flush=True)
-    write_card(args.models, build_card(args.models, args.data, args.work, ud, ner, args.budget))
+    write_card(args.models, build_card(args.models, args.data, args.work, ud, ner, args.budget,
+                                              args.machine))
     print(f"card written to {args.models / CARD_FILE} and {args.models / MARKDOWN_FILE}")
 
 

@@ -59,17 +59,32 @@ KIND_VECTOR_TEXT = ["dataset/wikinews_train.tsv", "dataset/fiction_train.tsv", "
 
 @dataclass(frozen=True)
 class Budget:
-    tokenize: int
-    mwt: int
-    pos: int
-    lemma: int
-    depparse: int
-    ner: int
+    """Wall-clock minutes per stage, and the settings that suit the machine.
+
+    On a GPU a step costs about the same for small and large batches, so the
+    ``gpu`` budget uses Stanza's default batch sizes and more epochs; the
+    architectures stay the same, so the shipped size stays the same."""
+    tokenize: float
+    mwt: float
+    pos: float
+    lemma: float
+    depparse: float
+    ner: float
+    pos_batch: int = 64
+    depparse_batch: int = 2000
+    mwt_epochs: int = 15
+    lemma_epochs: int = 4
+
+    def minutes(self) -> dict[str, float]:
+        return {stage: getattr(self, stage) for stage in STAGES}
 
 
-BUDGETS = {  # minutes per stage
-    "smoke": Budget(tokenize=1, mwt=1, pos=1, lemma=1, depparse=1, ner=1),
+STAGES = ("tokenize", "mwt", "pos", "lemma", "depparse", "ner")
+BUDGETS = {
+    "smoke": Budget(tokenize=0.5, mwt=0.5, pos=0.5, lemma=0.5, depparse=0.5, ner=0.5),
     "cpu": Budget(tokenize=8, mwt=3, pos=22, lemma=10, depparse=50, ner=80),
+    "gpu": Budget(tokenize=7, mwt=3, pos=3, lemma=6, depparse=3.8, ner=7.5,
+                  pos_batch=250, depparse_batch=5000, mwt_epochs=30, lemma_epochs=20),
 }
 
 
@@ -189,100 +204,152 @@ def run_stage(name: str, minutes: float, args: list[str], log_dir: Path) -> None
     print(f"[train] {name}: {time.time() - started:.0f} s", flush=True)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Where one training run reads and writes, shared by every stage."""
+    data: Path
+    work: Path
+    budget: Budget
+    ud: dict[str, Path]
+
+    @property
+    def models(self) -> Path:
+        return self.work / "models"
+
+    @property
+    def logs(self) -> Path:
+        return self.work / "logs"
+
+    @property
+    def pretrain(self) -> Path:
+        return self.work / "it_kg.pretrain.pt"
+
+    def model(self, kind: str) -> str:
+        return f"{SHORTHAND}_{kind}.pt"
+
+    def stanza_args(self, kind: str, *, vectors: bool = True, lang: bool = True) -> list[str]:
+        """Arguments every Stanza trainer shares (the lemmatizer and NER
+        trainers take no ``--lang``)."""
+        args = ["--lang", "it"] if lang else []
+        args += ["--shorthand", SHORTHAND, "--save_dir", str(self.models), "--save_name", self.model(kind)]
+        return args + (["--wordvec_pretrain_file", str(self.pretrain)] if vectors else [])
+
+
+def train_tokenizer(plan: Plan) -> None:
+    from stanza.utils.datasets import prepare_tokenizer_data
+    from stanza.utils.datasets.conllu_to_text import convert_text
+    work = plan.work
+    for split in ("train", "dev"):
+        convert_text(str(plan.ud[split]), str(work / f"tok_{split}.txt"))
+        prepare_tokenizer_data.main([str(work / f"tok_{split}.txt"), str(plan.ud[split]),
+                                     "-o", str(work / f"tok_{split}.toklabels"),
+                                     "-m", str(work / f"tok_{split}_mwt.json")])
+    run_stage("tokenize", plan.budget.tokenize, [
+        "stanza.models.tokenizer", *plan.stanza_args("tokenizer", vectors=False),
+        "--txt_file", str(work / "tok_train.txt"), "--label_file", str(work / "tok_train.toklabels"),
+        "--mwt_json_file", str(work / "tok_train_mwt.json"),
+        "--dev_txt_file", str(work / "tok_dev.txt"), "--dev_label_file", str(work / "tok_dev.toklabels"),
+        "--dev_conll_gold", str(plan.ud["dev"]), "--conll_file", str(work / "tok_dev.pred.conllu"),
+        "--steps", "50000", "--eval_steps", "250"], plan.logs)
+
+
+def train_mwt(plan: Plan) -> None:
+    run_stage("mwt", plan.budget.mwt, [
+        "stanza.models.mwt_expander", *plan.stanza_args("mwt", vectors=False),
+        "--train_file", str(plan.ud["train"]), "--eval_file", str(plan.ud["dev"]),
+        "--output_file", str(plan.work / "mwt_dev.pred.conllu"), "--gold_file", str(plan.ud["dev"]),
+        "--num_epoch", str(plan.budget.mwt_epochs)], plan.logs)
+
+
+def train_tagger_then_parser(plan: Plan, stages: list[str]) -> None:
+    """The parser sees predicted POS at run time, so it trains on data
+    retagged by the tagger trained just before it."""
+    if "pos" in stages:
+        run_stage("pos", plan.budget.pos, [
+            "stanza.models.tagger", *plan.stanza_args("tagger"), "--train_file", str(plan.ud["train"]),
+            "--eval_file", str(plan.ud["dev"]), "--output_file", str(plan.work / "pos_dev.pred.conllu"),
+            "--hidden_dim", "200", "--char_hidden_dim", "100", "--deep_biaff_hidden_dim", "200",
+            "--batch_size", str(plan.budget.pos_batch), "--max_steps", "30000", "--eval_interval", "100"],
+            plan.logs)
+    if "depparse" not in stages:
+        return
+    retagged = {}
+    for split in ("train", "dev"):
+        retagged[split] = plan.work / "ud" / f"{split}.retag.conllu"
+        run_stage(f"retag-{split}", 30, [
+            "stanza.models.tagger", *plan.stanza_args("tagger"), "--mode", "predict",
+            "--eval_file", str(plan.ud[split]), "--output_file", str(retagged[split])], plan.logs)
+    run_stage("depparse", plan.budget.depparse, [
+        "stanza.models.parser", *plan.stanza_args("parser"), "--train_file", str(retagged["train"]),
+        "--eval_file", str(retagged["dev"]), "--output_file", str(plan.work / "parse_dev.pred.conllu"),
+        "--hidden_dim", "200", "--char_hidden_dim", "200", "--deep_biaff_hidden_dim", "200",
+        "--num_layers", "2", "--batch_size", str(plan.budget.depparse_batch), "--max_steps", "30000",
+        "--eval_interval", "100"], plan.logs)
+
+
+def train_lemmatizer(plan: Plan) -> None:
+    run_stage("lemma", plan.budget.lemma, [
+        "stanza.models.lemmatizer", *plan.stanza_args("lemmatizer", vectors=False, lang=False),
+        "--train_file", str(plan.ud["train"]), "--eval_file", str(plan.ud["dev"]),
+        "--output_file", str(plan.work / "lemma_dev.pred.conllu"),
+        "--num_epoch", str(plan.budget.lemma_epochs), "--decay_epoch", "2", "--batch_size", "100"], plan.logs)
+
+
+def train_ner(plan: Plan) -> None:
+    ner = prepare_ner(plan.data, plan.work)
+    run_stage("ner", plan.budget.ner, [
+        "stanza.models.ner_tagger", *plan.stanza_args("nertagger", lang=False),
+        "--train_file", str(ner["train"]), "--eval_file", str(ner["dev"]),
+        "--hidden_dim", "200", "--max_steps", "60000", "--eval_interval", "500", "--batch_size", "32"],
+        plan.logs)
+
+
+def run_chains(chains: list, parallel: bool) -> None:
+    """Run independent stage chains one after another, or all at once (one
+    subprocess each; for a GPU or a many-core machine)."""
+    if not parallel:
+        for chain in chains:
+            chain()
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=len(chains)) as pool:
+        for future in [pool.submit(chain) for chain in chains]:
+            future.result()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kg.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--work", type=Path, default=Path("build/train"))
     parser.add_argument("--out", type=Path, default=Path("build/models"))
-    parser.add_argument("--budget", choices=sorted(BUDGETS), default="cpu")
+    parser.add_argument("--budget", choices=sorted(BUDGETS), default="cpu",
+                        help="minutes and batch sizes per stage: cpu, gpu, or smoke (a quick check)")
     parser.add_argument("--stages", default="vectors,tokenize,mwt,pos,lemma,depparse,ner",
                         help="comma-separated stages to run (later ones reuse earlier outputs in --work)")
+    parser.add_argument("--parallel", action="store_true",
+                        help="train independent stages at the same time (GPU or many cores)")
     args = parser.parse_args(argv)
-    budget = BUDGETS[args.budget]
     stages = args.stages.split(",")
-    work, models = args.work, args.work / "models"
-    logs = work / "logs"
-    for d in (work, models, logs):
-        d.mkdir(parents=True, exist_ok=True)
     random.seed(1)
-    ud = prepare_ud(args.data, work)
-    pretrain = work / "it_kg.pretrain.pt"
-    m = {k: str(models / f"{SHORTHAND}_{k}.pt") for k in ("tokenizer", "mwt", "tagger", "lemmatizer", "parser", "nertagger")}
-    common = ["--lang", "it", "--shorthand", SHORTHAND]
-    vec = ["--wordvec_pretrain_file", str(pretrain)]
+    plan = Plan(args.data, args.work, BUDGETS[args.budget], prepare_ud(args.data, args.work))
+    for d in (plan.models, plan.logs):
+        d.mkdir(parents=True, exist_ok=True)
 
     if "vectors" in stages:
         t = time.time()
-        train_vectors(args.data, ud["train"], work)
+        train_vectors(args.data, plan.ud["train"], plan.work)
         print(f"[train] vectors: {time.time() - t:.0f} s", flush=True)
-
-    if "tokenize" in stages:
-        from stanza.utils.datasets import prepare_tokenizer_data
-        from stanza.utils.datasets.conllu_to_text import convert_text
-        for split in ("train", "dev"):
-            convert_text(str(ud[split]), str(work / f"tok_{split}.txt"))
-            prepare_tokenizer_data.main([str(work / f"tok_{split}.txt"), str(ud[split]),
-                                         "-o", str(work / f"tok_{split}.toklabels"),
-                                         "-m", str(work / f"tok_{split}_mwt.json")])
-        run_stage("tokenize", budget.tokenize, [
-            "stanza.models.tokenizer", *common, "--txt_file", str(work / "tok_train.txt"),
-            "--label_file", str(work / "tok_train.toklabels"),
-            "--mwt_json_file", str(work / "tok_train_mwt.json"),
-            "--dev_txt_file", str(work / "tok_dev.txt"), "--dev_label_file", str(work / "tok_dev.toklabels"),
-            "--dev_conll_gold", str(ud["dev"]), "--conll_file", str(work / "tok_dev.pred.conllu"),
-            "--save_dir", str(models), "--save_name", Path(m["tokenizer"]).name,
-            "--steps", "20000", "--eval_steps", "250"], logs)
-
-    if "mwt" in stages:
-        run_stage("mwt", budget.mwt, [
-            "stanza.models.mwt_expander", *common, "--train_file", str(ud["train"]),
-            "--eval_file", str(ud["dev"]), "--output_file", str(work / "mwt_dev.pred.conllu"),
-            "--gold_file", str(ud["dev"]), "--save_dir", str(models), "--save_name", Path(m["mwt"]).name,
-            "--num_epoch", "15"], logs)
-
-    if "pos" in stages:
-        run_stage("pos", budget.pos, [
-            "stanza.models.tagger", *common, *vec, "--train_file", str(ud["train"]),
-            "--eval_file", str(ud["dev"]), "--output_file", str(work / "pos_dev.pred.conllu"),
-            "--save_dir", str(models), "--save_name", Path(m["tagger"]).name,
-            "--hidden_dim", "200", "--char_hidden_dim", "100", "--deep_biaff_hidden_dim", "200",
-            "--batch_size", "64", "--max_steps", "30000", "--eval_interval", "300"], logs)
-
-    if "lemma" in stages:
-        run_stage("lemma", budget.lemma, [
-            "stanza.models.lemmatizer", "--shorthand", SHORTHAND, "--train_file", str(ud["train"]),
-            "--eval_file", str(ud["dev"]), "--output_file", str(work / "lemma_dev.pred.conllu"),
-            "--save_dir", str(models), "--save_name", Path(m["lemmatizer"]).name,
-            "--num_epoch", "4", "--decay_epoch", "2", "--batch_size", "100"], logs)
-
-    if "depparse" in stages:
-        # The parser sees predicted POS at run time, so it trains on retagged data.
-        retagged = {}
-        for split in ("train", "dev"):
-            retagged[split] = work / "ud" / f"{split}.retag.conllu"
-            run_stage(f"retag-{split}", 30, [
-                "stanza.models.tagger", *common, *vec, "--mode", "predict",
-                "--eval_file", str(ud[split]), "--output_file", str(retagged[split]),
-                "--save_dir", str(models), "--save_name", Path(m["tagger"]).name], logs)
-        run_stage("depparse", budget.depparse, [
-            "stanza.models.parser", *common, *vec, "--train_file", str(retagged["train"]),
-            "--eval_file", str(retagged["dev"]), "--output_file", str(work / "parse_dev.pred.conllu"),
-            "--save_dir", str(models), "--save_name", Path(m["parser"]).name,
-            "--hidden_dim", "200", "--char_hidden_dim", "200", "--deep_biaff_hidden_dim", "200",
-            "--num_layers", "2", "--batch_size", "2000", "--max_steps", "30000",
-            "--eval_interval", "200"], logs)
-
-    if "ner" in stages:
-        ner = prepare_ner(args.data, work)
-        run_stage("ner", budget.ner, [
-            "stanza.models.ner_tagger", "--shorthand", SHORTHAND, *vec, "--train_file", str(ner["train"]),
-            "--eval_file", str(ner["dev"]), "--save_dir", str(models), "--save_name", Path(m["nertagger"]).name,
-
-            "--hidden_dim", "200", "--max_steps", "60000", "--eval_interval", "500",
-            "--batch_size", "32"], logs)
-
-    export(work, models, args.out)
+    chains = [chain for stage, chain in (
+        ("tokenize", lambda: train_tokenizer(plan)),
+        ("mwt", lambda: train_mwt(plan)),
+        ("lemma", lambda: train_lemmatizer(plan)),
+        ("ner", lambda: train_ner(plan)),
+    ) if stage in stages]
+    if {"pos", "depparse"} & set(stages):
+        chains.insert(0, lambda: train_tagger_then_parser(plan, stages))
+    run_chains(chains, args.parallel)
+    export(plan.work, plan.models, args.out)
 
 
 def export(work: Path, models: Path, out: Path) -> None:
