@@ -108,8 +108,11 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     entities, word_entity = merge(doc, mentions, lexicon)
     resolve_role_nominals(doc, entities, word_entity, lexicon)
     people = {e.key for e in entities if e.type == PERSON}
+    agents = {e.key for e in entities if e.type in (PERSON, ORGANIZATION)}
+    implicit = dropped_subjects(doc, word_entity, people)
+    implicit.update(shared_subjects(doc, word_entity, agents, implicit))
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
-                             word_date=date_index(doc), implicit_subject=dropped_subjects(doc, word_entity, people))
+                             word_date=date_index(doc), implicit_subject=implicit)
 
 
 _SUBJECTS = ("nsubj", "nsubj:pass", "csubj")
@@ -156,21 +159,54 @@ def dropped_subjects(doc: Document, word_entity: dict, people: set[str]) -> dict
     return implicit
 
 
+# "X ha incontrato Y e ha poi dichiarato che ...", "X, che ..., ha detto che ...": a verb
+# coordinated with an earlier one, or set beside it, shares its subject
+_SHARING = ("conj", "parataxis")
+
+
+def shared_subjects(doc: Document, word_entity: dict, agents: set[str],
+                    implicit: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
+    """Verbs without a subject of their own that follow, coordinated or set
+    beside, a verb whose subject is a known person or organization take that
+    subject: UD attaches a shared subject to the first conjunct only."""
+    shared: dict[tuple[int, int], str] = {}
+    for sentence in doc.sentences:
+        for verb in sentence.words:
+            if verb.upos != "VERB" or verb.deprel not in _SHARING or verb.head >= verb.id \
+                    or (sentence.index, verb.id) in implicit:
+                continue
+            if any(c.deprel in _SUBJECTS or c.deprel == "expl:impers" for c in sentence.children(verb.id)):
+                continue
+            head = sentence.word(verb.head)
+            subject = shared.get((sentence.index, head.id)) or implicit.get((sentence.index, head.id))
+            if subject is None:
+                explicit = [c for c in sentence.children(head.id) if c.deprel in _SUBJECTS]
+                key = word_entity.get((sentence.index, explicit[0].id)) if len(explicit) == 1 else None
+                subject = key if key in agents else None
+            if subject is not None:
+                shared[(sentence.index, verb.id)] = subject
+    return shared
+
+
 def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
-                  role_length: int = 1) -> str | None:
+                  lexicon: Lexicon, role_length: int = 1) -> str | None:
     """The person a role noun introduces: through a name link in the tree
     ("il presidente francese Emmanuel Macron"), else by surface order, which
     survives misattached parses: "Mark Rutte, segretario generale della NATO"
     (name, comma, role) or "il presidente della Commissione Europea, Barroso"
-    (role, its complements, name)."""
+    (role, its complements, name).  A role noun below it is another phrase
+    with a name of its own ("il Papa, il presidente Obama")."""
     for child in sentence.children(word.id):
         key = word_entity.get((sentence.index, child.id))
-        if child.deprel in NAME_LINKS and key in people and not any(
+        if child.deprel in NAME_LINKS and key in people and not lexicon.role_at(sentence, child) and not any(
                 c.deprel == "case" for c in sentence.children(child.id)):
             return key
+    # a name that follows the role's own complements beats one before a comma:
+    # "Sergio Mattarella, il ministro dell'Interno Matteo Salvini e ..."
     return _person_next(sentence, word, word_entity, people, role_length) or \
+        _person_after(sentence, word, word_entity, people, lexicon, role_length, max_commas=0) or \
         _person_before(sentence, word, word_entity, people) or \
-        _person_after(sentence, word, word_entity, people, role_length)
+        _person_after(sentence, word, word_entity, people, lexicon, role_length)
 
 
 def _person_next(sentence: Sentence, word: Word, word_entity: dict, people: set[str], role_length: int) -> str | None:
@@ -205,20 +241,24 @@ def _after_preposition(sentence: Sentence, word_id: int) -> bool:
 
 
 def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
-                  role_length: int) -> str | None:
+                  lexicon: Lexicon, role_length: int, max_commas: int = 1) -> str | None:
     """Scan right over the role's complements (adjectives, "di" phrases,
-    names of organizations and places, one comma) to a person's name."""
+    names of organizations and places, at most ``max_commas`` commas) to a
+    person's name.  Another role noun past a comma opens a phrase of its own
+    ("con il Papa, il presidente Obama")."""
     commas = 0
     for i in range(word.id + role_length, min(len(sentence.words), word.id + 8) + 1):
         w = sentence.word(i)
         key = word_entity.get((sentence.index, i))
         if key in people and not _after_preposition(sentence, i):
             return key
+        if commas and w.upos == "NOUN" and lexicon.role_at(sentence, w):
+            return None
         if key is not None or w.upos in _ROLE_FILLER or w.text[:1].isupper() or w.text in ("(", ")"):
             continue
         if w.upos == "NOUN" and sentence.word(i - 1).upos in ("ADP", "DET"):
             continue  # "del consiglio", "degli Esteri", ", il brasiliano"
-        if w.text == "," and commas == 0:
+        if w.text == "," and commas < max_commas:
             commas += 1
             continue
         return None
@@ -252,7 +292,7 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
             if role is None or (sentence.index, word.id) in word_entity:
                 continue
             signature = _role_signature(doc, sentence, word, role, word_entity, lexicon)
-            person = linked_person(sentence, word, word_entity, people, len(role))
+            person = linked_person(sentence, word, word_entity, people, lexicon, len(role))
             if person:
                 introduced.setdefault(signature, set()).add(person)
                 word_entity[(sentence.index, word.id)] = person

@@ -513,7 +513,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         return None
     if ctx.lexicon.role_at(ctx.sentence, word) or word.upos == "NOUN":
         for child in ctx.children.get(word.id, ()):
-            if child.deprel in NAME_LINKS and not ctx.case_of(child):
+            if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.lexicon.role_at(ctx.sentence, child):
                 linked = ctx.entity_of(child)
                 if linked and linked.type == PERSON:
                     return linked
@@ -541,7 +541,7 @@ def _role_text(ctx: _Context, word: Word) -> str | None:
 
 
 def _clause_text(ctx: _Context, word: Word) -> str:
-    ids = [word.id] + [w.id for w in ctx.descendants(word)]
+    ids = [word.id] + [w.id for w in ctx.descendants(word) if w.id not in ctx.silent]
     first, last = ctx.sentence.word(min(ids)), ctx.sentence.word(max(ids))
     text = ctx.annotated.document.text[first.start_char:last.end_char]
     return " ".join(text.split()).strip(" \"“”«»,")
