@@ -247,7 +247,7 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
     person's name.  Another role noun past a comma opens a phrase of its own
     ("con il Papa, il presidente Obama")."""
     commas = 0
-    for i in range(word.id + role_length, min(len(sentence.words), word.id + 8) + 1):
+    for i in range(word.id + role_length, min(len(sentence.words), word.id + 12) + 1):
         w = sentence.word(i)
         key = word_entity.get((sentence.index, i))
         if key in people and not _after_preposition(sentence, i):
@@ -397,7 +397,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
             while end < len(sentence.words) and sentence.word(end + 1).upos == "PROPN" and end + 1 not in taken:
                 end += 1
             add(w.id, end, PERSON if end > w.id else "", "propn")
-    return _join_hyphenated(doc, sentence, sorted(found, key=lambda m: m.start))
+    return _join_particles(doc, sentence, _join_hyphenated(doc, sentence, sorted(found, key=lambda m: m.start)))
 
 
 _HYPHENS = ("-", "‐", "‑")
@@ -429,6 +429,34 @@ def _join_hyphenated(doc: Document, sentence: Sentence, found: list[Mention]) ->
             m = Mention(sentence=m.sentence, start=m.start, end=end, text=text, type=m.type, source=m.source,
                         start_char=start_char, end_char=end_char)
         out.append(m)
+    return out
+
+
+def _join_particles(doc: Document, sentence: Sentence, found: list[Mention]) -> list[Mention]:
+    """A name particle glued by a hyphen ("al-Maliki", "Al-Qaeda") is read as
+    the contraction "al" (a + il) and split off: the name takes the particle
+    back, and joins a name written just before it ("Nuri al-Maliki")."""
+    out: list[Mention] = []
+    for m in found:
+        first = sentence.word(m.start)
+        if m.start == 1 or first.text[:1] not in _HYPHENS or len(first.text) < 2:
+            out.append(m)
+            continue
+        start = m.start
+        while start > 1 and sentence.word(start - 1).end_char == first.start_char:
+            start -= 1
+        if start == m.start:
+            out.append(m)
+            continue
+        type_, source = m.type, m.source
+        before = out[-1] if out else None
+        if before is not None and before.end == start - 1 and before.type in (PERSON, "") \
+                and doc.text[sentence.word(before.end).end_char:sentence.word(start).start_char] == " ":
+            out.pop()
+            start, type_, source = before.start, PERSON, before.source
+        text, start_char, end_char = _span_text(doc, sentence, start, m.end)
+        out.append(Mention(sentence=m.sentence, start=start, end=m.end, text=text, type=type_, source=source,
+                           start_char=start_char, end_char=end_char))
     return out
 
 

@@ -137,3 +137,18 @@ def test_participle_between_commas_does_not_make_an_event_noun_new():
                  "L'/DET/2/det/O incontro/NOUN/0/root/O ,/PUNCT/4/punct/O annunciato/VERB/2/acl/O")
     assert a.word_entity[(1, 2)] == a.word_entity[(0, 2)]
     assert len([e for e in a.entities if e.type == EVENT]) == 1
+
+
+def test_a_hyphenated_particle_read_as_a_contraction_goes_back_to_its_name():
+    # "al-Maliki": the tokenizer expands "al" to "a il" and leaves "-Maliki" alone
+    rows = ["1\tIl\til\tDET\t_\t_\t2\tdet\t_\tNER=O",
+            "2\tpremier\tpremier\tNOUN\t_\t_\t7\tnsubj\t_\tNER=O",
+            "3\tNuri\tNuri\tPROPN\t_\t_\t2\tnmod\t_\tNER=S-PER",
+            "4-5\tal\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No|NER=O",
+            "4\ta\ta\tADP\t_\t_\t6\tcase\t_\t_",
+            "5\til\til\tDET\t_\t_\t6\tdet\t_\t_",
+            "6\t-Maliki\t-Maliki\tPROPN\t_\t_\t2\tnmod\t_\tNER=S-ORG",
+            "7\tparla\tparlare\tVERB\t_\t_\t0\troot\t_\tNER=O"]
+    a = annotate(from_conllu("\n".join(rows) + "\n\n", "doc"))
+    assert [(e.type, e.label) for e in a.entities] == [(PERSON, "Nuri al-Maliki")]
+    assert {a.word_entity[(0, i)] for i in (3, 4, 5, 6)} == {"person/nuri al-maliki"}
