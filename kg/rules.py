@@ -60,7 +60,7 @@ FORMS = ("entity", "role", "country", "date", "clause")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, "Agent", "Any")
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
 NODE_KEYS = {"RIGHT_ID", "RIGHT_ATTRS", "LEFT_ID", "REL_OP"}
-EMIT_KEYS = {"subject", "predicate", "object", "form", "confidence"}
+EMIT_KEYS = {"subject", "predicate", "object", "form", "confidence", "lists"}
 INFERENCE_KEYS = {"id", "version", "description", "example", "examples", "if", "then", "confidence"}
 
 
@@ -83,6 +83,7 @@ class Emit:
     object: str
     form: str = "entity"
     confidence: float | None = None
+    lists: bool = False     # also spread over surface lists (see _enumerated)
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,10 @@ def _rule(path: Path, raw) -> Rule:
             if spec.get(role) not in {n.name for n in nodes}:
                 _fail(path, spec, rule_id, f"emit {role} {spec.get(role)!r} is not a pattern node")
         _check_predicate(path, spec, rule_id, spec.get("predicate"))
-        emits.append(Emit(spec["subject"], spec["predicate"], spec["object"], form, spec.get("confidence")))
+        if not isinstance(spec.get("lists", False), bool):
+            _fail(path, spec, rule_id, "emit 'lists' is true or false")
+        emits.append(Emit(spec["subject"], spec["predicate"], spec["object"], form, spec.get("confidence"),
+                          spec.get("lists", False)))
     return Rule(rule_id, version, examples, confidence, tuple(nodes), tuple(emits), str(path),
                 raw["__line__"])
 
@@ -524,12 +528,43 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
     return None
 
 
-def _spread(ctx: _Context, word: Word) -> list[Word]:
-    """A word and the words coordinated with it."""
+def _spread(ctx: _Context, word: Word, lists: bool = False) -> list[Word]:
+    """A word and the words coordinated with it (with ``lists``, also the
+    items of a surface list it starts)."""
     out = [word]
     for w in ctx.descendants(word):
         if w.deprel == "conj" and ctx.sentence.word(w.head) in out:
             out.append(w)
+    return out + [w for w in _enumerated(ctx, word) if w not in out] if lists else out
+
+
+_LIST_BREAKS = {";", ":", "(", ")", "«", "»", '"'}
+
+
+def _enumerated(ctx: _Context, word: Word) -> list[Word]:
+    """Phrases listed after ``word`` with its own preposition ("alla presenza
+    del presidente X, del sindaco Y e del generale Z"): the parser hangs long
+    lists anywhere, but on the surface each item repeats the preposition after
+    a comma or "e".  Items count when they stand for an entity of the same
+    class; the list ends at a verb or a relative pronoun."""
+    cases = {c.lemma.lower() for c in ctx.children.get(word.id, ()) if c.deprel == "case" and c.id < word.id}
+    first = _resolve(ctx, word)
+    if not cases or first is None:
+        return []
+    out, words = [], ctx.sentence.words
+    for i in range(word.id, len(words)):
+        w = words[i]
+        if w.upos in ("VERB", "AUX") or w.text in _LIST_BREAKS or w.feat("PronType") == "Rel":
+            break
+        before = words[i - 1]
+        if w.upos != "ADP" or w.lemma.lower() not in cases or not (before.text == "," or before.upos == "CCONJ"
+                                                                   or before.deprel == "fixed"):
+            continue
+        j = i + 1
+        while j < len(words) and words[j].upos == "DET":
+            j += 1
+        if j < len(words) and (item := _resolve(ctx, words[j])) is not None and item.type == first.type:
+            out.append(words[j])
     return out
 
 
@@ -575,9 +610,13 @@ class Emitter:
         reliability = parse_reliability(ctx.sentence)
         for emit in rule.emits:
             confidence = (emit.confidence or rule.confidence) * reliability
-            subjects = {e.key for w in _spread(ctx, bound[emit.subject]) if (e := _resolve(ctx, w))}
+            head = bound[emit.subject]
+            # a coordinated role noun carries its own title ("della sindaca X e del generale Y")
+            subjects = {e.key for w in _spread(ctx, head, emit.lists) if (e := _resolve(ctx, w))
+                        and (w is head or emit.form != "role" or not ctx.lexicon.role_at(ctx.sentence, w))}
+            objects = self._objects(ctx, emit, bound[emit.object])
             for subject in sorted(subjects):
-                for obj, datatype in self._objects(ctx, emit, bound[emit.object]):
+                for obj, datatype in objects:
                     if obj != subject:
                         yield Fact(subject, emit.predicate, obj, provenance, datatype, round(confidence, 3))
 
@@ -597,7 +636,7 @@ class Emitter:
 
     def _objects(self, ctx: _Context, emit: Emit, word: Word) -> list[tuple[str, str | None]]:
         if emit.form == "entity":
-            return sorted({(e.key, None) for w in _spread(ctx, word) if (e := _resolve(ctx, w))})
+            return sorted({(e.key, None) for w in _spread(ctx, word, emit.lists) if (e := _resolve(ctx, w))})
         if emit.form == "role":
             text = _role_text(ctx, word)
             return [(text, "string")] if text else []
