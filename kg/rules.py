@@ -31,7 +31,7 @@ An ``object`` is an entity unless ``form`` says otherwise: ``role`` (the
 role noun phrase as a string), ``country`` (the country of a demonym),
 ``date`` (the normalized date, xsd:date), ``clause`` (the text of the node's
 subtree).  Subjects and entity objects spread over coordination ("Macron e
-Starmer"), relative pronouns take their antecedent, and role nouns stand for
+Starmer"; with ``lists: true``, also over surface lists), relative pronouns take their antecedent, and role nouns stand for
 the person they introduce ("il segretario generale della NATO, Mark Rutte").
 
 ``inferences`` combine facts: ``if: [[E, chairedBy, X], [E, eventOf, O]]``,
