@@ -34,6 +34,7 @@ class Lexicon:
     event_nouns: frozenset[str]
     roles: tuple[tuple[str, ...], ...]
     organization_heads: frozenset[str]
+    institution_nouns: tuple[tuple[str, ...], ...]
     facility_heads: frozenset[str]
     speech_verbs: frozenset[str]
     demonyms: dict[str, str]
@@ -53,6 +54,11 @@ class Lexicon:
             return None
         lemmas = tuple(w.lemma.lower() for w in sentence.words[word.id - 1:word.id + 3])
         return next((role for role in candidates if lemmas[:len(role)] == role), None)
+
+    def institution_at(self, sentence: Sentence, word: Word) -> tuple[str, ...] | None:
+        """The longest institution noun starting at ``word`` (by lemma), e.g. ("forza", "armato")."""
+        lemmas = tuple(w.lemma.lower() for w in sentence.words[word.id - 1:word.id + 2])
+        return max((n for n in self.institution_nouns if lemmas[:len(n)] == n), key=len, default=None)
 
     def country_of(self, lemma: str) -> str | None:
         lemma = lemma.lower()
@@ -75,6 +81,7 @@ def load_lexicon() -> Lexicon:
         event_nouns=frozenset(data["event_nouns"]),
         roles=tuple(tuple(r.split()) for r in data["roles"]),
         organization_heads=frozenset(data["organization_heads"]),
+        institution_nouns=tuple(tuple(n.split()) for n in data["institution_nouns"]),
         facility_heads=frozenset(data["facility_heads"]),
         speech_verbs=frozenset(data["speech_verbs"]),
         demonyms=dict(data["demonyms"]),
@@ -387,6 +394,11 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
             end = _group_end(sentence, w, proper_only=True)
             if end > w.id:
                 add(w.id, end, PLACE, "site")
+        elif w.upos == "NOUN" and w.text[:1].islower() and (body := lexicon.institution_at(sentence, w)):
+            end = max(w.id + len(body) - 1, _group_end(sentence, w))
+            # a name inside the complements ("il governo di De Klerk") keeps its own mention
+            end = min([end] + [i - 1 for i in range(w.id + 1, end + 1) if i in taken])
+            add(w.id, end, ORGANIZATION, "body")
     for w in sentence.words:
         if w.id not in taken and w.upos == "NOUN" and w.lemma.lower() in lexicon.event_nouns:
             found.append(_event_mention(doc, sentence, w, found))
@@ -629,7 +641,13 @@ def _entity(doc: Document, group: list[Mention]) -> Entity:
         if text != label and text not in alts:
             alts.append(text)
     key_base = normalize_name(label)
-    key = f"{doc.id}/event/{key_base}" if type_ == EVENT else entity_key(type_, label)
+    if type_ == EVENT:
+        key = f"{doc.id}/event/{key_base}"
+    elif all(m.source == "body" for m in group):
+        # "la giuria" of one article is not the one of another
+        key = f"{doc.id}/organization/{key_base}"
+    else:
+        key = entity_key(type_, label)
     return Entity(key=key, type=type_, label=label, alt_labels=tuple(alts), mentions=tuple(group))
 
 
