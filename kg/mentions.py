@@ -117,6 +117,7 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     people = {e.key for e in entities if e.type == PERSON}
     agents = {e.key for e in entities if e.type in (PERSON, ORGANIZATION)}
     implicit = dropped_subjects(doc, word_entity, people)
+    implicit.update(subjects_hung_on_a_place(doc, word_entity, people, implicit))
     implicit.update(shared_subjects(doc, word_entity, agents, implicit))
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
                              word_date=date_index(doc), implicit_subject=implicit)
@@ -166,9 +167,44 @@ def dropped_subjects(doc: Document, word_entity: dict, people: set[str]) -> dict
     return implicit
 
 
+def subjects_hung_on_a_place(doc: Document, word_entity: dict, people: set[str],
+                             implicit: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
+    """"A Berlino Romano Prodi ha detto ...": the parser often reads a name
+    right after a fronted place as more of the place's name (flat:name), and
+    the verb is left without a subject.  When the NER keeps the two apart,
+    the person is the subject of the verb the place hangs on."""
+    found: dict[tuple[int, int], str] = {}
+    for sentence in doc.sentences:
+        for word in sentence.words:
+            person = word_entity.get((sentence.index, word.id))
+            if not word.deprel.startswith("flat") or person not in people:
+                continue
+            place = sentence.word(word.head)
+            owner = word_entity.get((sentence.index, place.id))
+            if owner is None or owner == person or place.deprel != "obl" or not place.head:
+                continue
+            verb = sentence.word(place.head)
+            key = (sentence.index, verb.id)
+            if verb.upos == "VERB" and key not in implicit and not any(
+                    c.deprel in _SUBJECTS for c in sentence.children(verb.id)):
+                found[key] = person
+    return found
+
+
 # "X ha incontrato Y e ha poi dichiarato che ...", "X, che ..., ha detto che ...": a verb
 # coordinated with an earlier one, or set beside it, shares its subject
 _SHARING = ("conj", "parataxis")
+
+
+def _shares_subject(verb: Word) -> bool:
+    """A verb coordinated with or set beside an earlier one, or a gerund
+    ("X si è detto soddisfatto, sottolineando che ..."), whose subject is the
+    verb it hangs on: Italian gerunds have no subject of their own."""
+    if verb.upos != "VERB":
+        return False
+    if verb.deprel == "advcl" and verb.feat("VerbForm") == "Ger":
+        return True
+    return verb.deprel in _SHARING and verb.head < verb.id
 
 
 def shared_subjects(doc: Document, word_entity: dict, agents: set[str],
@@ -179,8 +215,7 @@ def shared_subjects(doc: Document, word_entity: dict, agents: set[str],
     shared: dict[tuple[int, int], str] = {}
     for sentence in doc.sentences:
         for verb in sentence.words:
-            if verb.upos != "VERB" or verb.deprel not in _SHARING or verb.head >= verb.id \
-                    or (sentence.index, verb.id) in implicit:
+            if not _shares_subject(verb) or (sentence.index, verb.id) in implicit:
                 continue
             if any(c.deprel in _SUBJECTS or c.deprel == "expl:impers" for c in sentence.children(verb.id)):
                 continue
