@@ -97,6 +97,7 @@ def data_section(data: Path) -> dict:
         "ner": {
             "train": [f"{train.NER_TRAIN[0]} (all but its last {train.NER_DEV_FRACTION:.0%})",
                       *train.NER_TRAIN[1:]],
+            "finetune": f"{train.NER_TRAIN[0]} (all but its last {train.NER_DEV_FRACTION:.0%}), after the above",
             "dev": f"{train.NER_TRAIN[0]} (last {train.NER_DEV_FRACTION:.0%}; picks checkpoints)",
             "test": train.NER_TEST,
         },
@@ -184,7 +185,8 @@ def render_markdown(card: dict) -> str:
     lines += [f"- train: {name}" for name in data["ud"]["train"]]
     lines += [f"- dev: {data['ud']['dev']}", f"- test: {data['ud']['test']}", "", "NER (KIND):", ""]
     lines += [f"- train: {name}" for name in data["ner"]["train"]]
-    lines += [f"- dev: {data['ner']['dev']}", f"- test: {data['ner']['test']}", "",
+    lines += [f"- fine-tune: {data['ner']['finetune']}", f"- dev: {data['ner']['dev']}",
+              f"- test: {data['ner']['test']}", "",
               f"Word vectors: {data['word_vectors']['method']}, on " + ", ".join(data["word_vectors"]["text"])
               + (f"; {card['word_vectors']['words']} words × {card['word_vectors']['dimensions']} dimensions"
                  if card["word_vectors"] else "") + ".", "", "## Licenses of the data", ""]

@@ -1,0 +1,40 @@
+"""kg.train's data preparation and export, on tiny stand-in files (training itself is Stanza's)."""
+import json
+
+from kg import train
+
+
+def write_kind(root, name, sentences):
+    path = root / "kind" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join("".join(f"{tok}\t{tag}\n" for tok, tag in s) + "\n" for s in sentences))
+
+
+def test_ner_splits_keep_the_dev_tail_out_of_both_training_sets(tmp_path):
+    wikinews = [[(f"Parola{i}", "O"), ("Roma", "B-LOC")] for i in range(50)]
+    write_kind(tmp_path, train.NER_TRAIN[0], wikinews)
+    for name in train.NER_TRAIN[1:]:
+        write_kind(tmp_path, name, [[("Aldo", "B-PER"), ("Moro", "I-PER")]])
+    paths = train.prepare_ner(tmp_path, tmp_path / "work")
+    splits = {key: json.loads(path.read_text()) for key, path in paths.items()}
+    first_words = {key: [s[0]["text"] for s in sents] for key, sents in splits.items()}
+    held = int(50 * train.NER_DEV_FRACTION)
+    assert first_words["dev"] == [f"Parola{i}" for i in range(50 - held, 50)]
+    assert first_words["wikinews_train"] == [f"Parola{i}" for i in range(50 - held)]
+    assert set(first_words["wikinews_train"]) < set(first_words["train"])
+    assert not set(first_words["dev"]) & set(first_words["train"])
+
+
+def test_export_ships_final_models_only(tmp_path):
+    work, models, out = tmp_path / "work", tmp_path / "work" / "models", tmp_path / "out"
+    models.mkdir(parents=True)
+    (work / "it_kg.pretrain.pt").write_bytes(b"vectors")
+    for name in ("tagger", "parser", "parser_checkpoint", "nertagger", "nertagger_base"):
+        (models / f"{train.SHORTHAND}_{name}.pt").write_bytes(name.encode())
+    train.export(work, models, out)
+    assert sorted(p.name for p in out.iterdir()) == ["nertagger.pt", "parser.pt", "pretrain.pt", "tagger.pt"]
+
+
+def test_every_budget_names_every_stage():
+    for budget in train.BUDGETS.values():
+        assert set(budget.minutes()) == set(train.STAGES) and all(m > 0 for m in budget.minutes().values())
