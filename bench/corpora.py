@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.inputs import InputDocument
-from kg.modelcard import machine
+from kg.modelcard import this_machine
 from kg.parse import ModelsNotFound, load_pipeline, pipeline_kwargs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,9 +21,8 @@ import kind_articles  # noqa: E402  (a script, not a package)
 
 
 def machine_line() -> str:
-    info = machine()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"machine: {info['cpus']} CPUs, {info['cpu']}, Python {platform.python_version()}; "
+    return (f"machine: {this_machine()}, Python {platform.python_version()}; "
             f"load average {load} (busy cores slow every figure)")
 
 

@@ -15,7 +15,7 @@ import platform
 import time
 from pathlib import Path
 
-from kg.modelcard import machine
+from kg.modelcard import this_machine
 from kg.parse import load_pipeline, parse_many
 from kg.scoring import gold_sentences
 
@@ -50,8 +50,7 @@ def main() -> None:
     import stanza
     import torch
 
-    info = machine()
-    print(f"machine: {info['cpus']} CPUs, {info['cpu']}, {platform.python_implementation()} "
+    print(f"machine: {this_machine()}, {platform.python_implementation()} "
           f"{platform.python_version()}, torch {torch.__version__}, stanza {stanza.__version__}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           "(other busy processes slow every number below)")
