@@ -521,6 +521,9 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
                 linked = ctx.entity_of(child)
                 if linked and linked.type == PERSON:
                     return linked
+        names = _plural_role_names(ctx, word)
+        if names:
+            return ctx.entity_of(names[0])
         if ctx.lexicon.role_at(ctx.sentence, word) and word.deprel == "appos" and word.head:
             head_entity = ctx.entity_of(ctx.sentence.word(word.head))
             if head_entity and head_entity.type == PERSON:
@@ -531,11 +534,20 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
 def _spread(ctx: _Context, word: Word, lists: bool = False) -> list[Word]:
     """A word and the words coordinated with it (with ``lists``, also the
     items of a surface list it starts)."""
-    out = [word]
+    out = [word] + _plural_role_names(ctx, word)
     for w in ctx.descendants(word):
         if w.deprel == "conj" and ctx.sentence.word(w.head) in out:
             out.append(w)
     return out + [w for w in _enumerated(ctx, word) if w not in out] if lists else out
+
+
+def _plural_role_names(ctx: _Context, word: Word) -> list[Word]:
+    """"I capigruppo di Forza Italia, Elio Vito e Renato Schifani": a plural
+    role noun stands for all the names set beside it, not just the first."""
+    if word.feat("Number") != "Plur" or not ctx.lexicon.role_at(ctx.sentence, word):
+        return []
+    return [c for c in ctx.children.get(word.id, ()) if c.deprel in ("appos", "conj") and not ctx.case_of(c)
+            and (e := ctx.entity_of(c)) is not None and e.type == PERSON]
 
 
 _LIST_BREAKS = {";", ":", "(", ")", "«", "»", '"'}
@@ -572,7 +584,9 @@ def _role_text(ctx: _Context, word: Word) -> str | None:
     role = ctx.lexicon.role_at(ctx.sentence, word)
     if role is None:
         return None
-    return " ".join(w.text.lower() for w in ctx.sentence.words[word.id - 1:word.id - 1 + len(role)])
+    words = ctx.sentence.words[word.id - 1:word.id - 1 + len(role)]
+    # one person's title is singular: "i presidenti" -> "presidente"
+    return " ".join(w.lemma.lower() if w.feat("Number") == "Plur" else w.text.lower() for w in words)
 
 
 def _clause_text(ctx: _Context, word: Word) -> str:
@@ -612,11 +626,17 @@ class Emitter:
             confidence = (emit.confidence or rule.confidence) * reliability
             head = bound[emit.subject]
             # a coordinated role noun carries its own title ("della sindaca X e del generale Y")
-            subjects = {e.key for w in _spread(ctx, head, emit.lists) if (e := _resolve(ctx, w))
-                        and (w is head or emit.form != "role" or not ctx.lexicon.role_at(ctx.sentence, w))}
+            subjects = list(dict.fromkeys(
+                e.key for w in _spread(ctx, head, emit.lists) if (e := _resolve(ctx, w))
+                and (w is head or emit.form != "role" or not ctx.lexicon.role_at(ctx.sentence, w))))
             objects = self._objects(ctx, emit, bound[emit.object])
-            for subject in sorted(subjects):
-                for obj, datatype in objects:
+            # "i presidenti di Camera e Senato, X e Y": as many names as bodies pair up in order
+            if _plural_role_names(ctx, head) and emit.form == "entity" and len(subjects) == len(objects) > 1:
+                pairs = [(s, [o]) for s, o in zip(subjects, objects)]
+            else:
+                pairs = [(s, objects) for s in sorted(subjects)]
+            for subject, objs in pairs:
+                for obj, datatype in objs:
                     if obj != subject:
                         yield Fact(subject, emit.predicate, obj, provenance, datatype, round(confidence, 3))
 
@@ -636,7 +656,7 @@ class Emitter:
 
     def _objects(self, ctx: _Context, emit: Emit, word: Word) -> list[tuple[str, str | None]]:
         if emit.form == "entity":
-            return sorted({(e.key, None) for w in _spread(ctx, word, emit.lists) if (e := _resolve(ctx, w))})
+            return list(dict.fromkeys((e.key, None) for w in _spread(ctx, word, emit.lists) if (e := _resolve(ctx, w))))
         if emit.form == "role":
             text = _role_text(ctx, word)
             return [(text, "string")] if text else []
