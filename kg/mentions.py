@@ -39,6 +39,8 @@ class Lexicon:
     speech_verbs: frozenset[str]
     demonyms: dict[str, str]
     spouse_nouns: frozenset[str]
+    role_plurals: dict[str, str]
+    role_synonyms: tuple[frozenset[tuple[str, ...]], ...]
 
     @functools.cached_property
     def _roles_by_first_lemma(self) -> dict[str, list[tuple[str, ...]]]:
@@ -47,13 +49,47 @@ class Lexicon:
             index.setdefault(role[0], []).append(role)
         return index
 
-    def role_at(self, sentence: Sentence, word: Word) -> tuple[str, ...] | None:
-        """The longest role starting at ``word`` (by lemma), e.g. ("segretario", "generale")."""
-        candidates = self._roles_by_first_lemma.get(word.lemma.lower())
+    def _role_keys(self, word: Word) -> tuple[str, ...]:
+        """What a word may match in a role: its lemma, its form (the
+        lemmatizer misses rare nouns: "pontefice" -> "pontefica") and the
+        singular of plurals left as they are ("capigruppo")."""
+        lemma, form = word.lemma.lower(), word.text.lower()
+        keys = (self.role_plurals.get(lemma, lemma), lemma)
+        if word.upos in ("NOUN", "PROPN"):  # a verb's form is no noun ("ha inviato")
+            keys += (self.role_plurals.get(form, form),)
+        return tuple(dict.fromkeys(keys))
+
+    def role_match(self, sentence: Sentence, word: Word) -> tuple[tuple[str, ...], list[Word]] | None:
+        """The longest role starting at ``word`` and the words it spans.  The
+        article of a contracted preposition is skipped, so "Capo dello Stato"
+        (capo di il stato) matches the role "capo di stato"."""
+        candidates = [r for key in self._role_keys(word) for r in self._roles_by_first_lemma.get(key, ())]
         if not candidates:
             return None
-        lemmas = tuple(w.lemma.lower() for w in sentence.words[word.id - 1:word.id + 3])
-        return next((role for role in candidates if lemmas[:len(role)] == role), None)
+        following = [w for w in sentence.words[word.id:word.id + 5]
+                     if not (w.upos == "DET" and sentence.word(w.id - 1).upos == "ADP")]
+        best = None
+        for role in candidates:
+            span = following[:len(role) - 1]
+            if len(span) == len(role) - 1 and all(part in self._role_keys(w) for part, w in zip(role[1:], span)):
+                # "presidente del Consiglio europeo", "capo di Stato maggiore": an
+                # adjective makes the complement another body
+                if span and any(c.deprel == "amod" for c in sentence.children(span[-1].id)):
+                    continue
+                if best is None or len(role) > len(best[0]):
+                    best = (role, [word, *span])
+        return best
+
+    def role_at(self, sentence: Sentence, word: Word) -> tuple[str, ...] | None:
+        """The longest role starting at ``word``, e.g. ("segretario", "generale")."""
+        match = self.role_match(sentence, word)
+        return match[0] if match else None
+
+    def same_office(self, a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+        """Whether two roles can name one person's office: the same role, a
+        role and its head noun ("presidente di consiglio", "presidente"), or
+        synonyms ("papa", "pontefice"; "capo di stato", "presidente")."""
+        return a[0] == b[0] or any(a in group and b in group for group in self.role_synonyms)
 
     def institution_at(self, sentence: Sentence, word: Word) -> tuple[str, ...] | None:
         """The longest institution noun starting at ``word`` (by lemma), e.g. ("forza", "armato")."""
@@ -86,6 +122,8 @@ def load_lexicon() -> Lexicon:
         speech_verbs=frozenset(data["speech_verbs"]),
         demonyms=dict(data["demonyms"]),
         spouse_nouns=frozenset(data["spouse_nouns"]),
+        role_plurals=dict(data["role_plurals"]),
+        role_synonyms=tuple(frozenset(tuple(r.split()) for r in group) for group in data["role_synonyms"]),
     )
 
 
@@ -111,7 +149,9 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
                            date=doc.date or dateline[1], place=doc.place or dateline[0])
     mentions = []
     for sentence in doc.sentences:
-        mentions.extend(sentence_mentions(doc, sentence, lexicon))
+        in_roles = _role_complements(sentence, lexicon)
+        mentions.extend(m for m in sentence_mentions(doc, sentence, lexicon)
+                        if not set(range(m.start, m.end + 1)) <= in_roles)
     entities, word_entity = merge(doc, mentions, lexicon)
     resolve_role_nominals(doc, entities, word_entity, lexicon)
     people = {e.key for e in entities if e.type == PERSON}
@@ -121,6 +161,17 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     implicit.update(shared_subjects(doc, word_entity, agents, implicit))
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
                              word_date=date_index(doc), implicit_subject=implicit)
+
+
+def _role_complements(sentence: Sentence, lexicon: Lexicon) -> set[int]:
+    """Words inside a multi-word role after its head: "Stato" in "Capo dello
+    Stato" is part of a title, not an organization."""
+    ids = set()
+    for word in sentence.words:
+        match = lexicon.role_match(sentence, word) if word.upos in ("NOUN", "PROPN") else None
+        if match:
+            ids.update(range(word.id + 1, match[1][-1].id + 1))
+    return ids
 
 
 _SUBJECTS = ("nsubj", "nsubj:pass", "csubj")
@@ -231,13 +282,18 @@ def shared_subjects(doc: Document, word_entity: dict, agents: set[str],
 
 
 def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
-                  lexicon: Lexicon, role_length: int = 1) -> str | None:
+                  lexicon: Lexicon, role_length: int = 1, nested: bool = False) -> str | None:
     """The person a role noun introduces: through a name link in the tree
     ("il presidente francese Emmanuel Macron"), else by surface order, which
     survives misattached parses: "Mark Rutte, segretario generale della NATO"
     (name, comma, role) or "il presidente della Commissione Europea, Barroso"
     (role, its complements, name).  A role noun below it is another phrase
-    with a name of its own ("il Papa, il presidente Obama")."""
+    with a name of its own ("il Papa, il presidente Obama").  A role nested
+    in another takes only a name right after it ("il portavoce del presidente
+    Macron"): past a comma the name is the outer role's ("il segretario del
+    papa, Georg Gänswein")."""
+    if nested:
+        return _person_next(sentence, word, word_entity, people, role_length)
     for child in sentence.children(word.id):
         key = word_entity.get((sentence.index, child.id))
         if child.deprel in NAME_LINKS and key in people and not lexicon.role_at(sentence, child) and not any(
@@ -307,12 +363,15 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
     return None
 
 
-def _role_signature(doc: Document, sentence: Sentence, word: Word, role: tuple[str, ...],
+def _role_signature(sentence: Sentence, word: Word, role: tuple[str, ...], span: list[Word],
                     word_entity: dict, lexicon: Lexicon) -> tuple:
     """What distinguishes one holder of a role from another: demonyms and the
-    organization or country of the role ("presidente francese", "segretario della NATO")."""
+    organization or country of the role ("presidente francese", "segretario della NATO"),
+    not the words of the role itself ("Capo dello Stato")."""
     modifiers = set()
     for child in sentence.children(word.id):
+        if child in span:
+            continue
         if child.deprel == "amod" and lexicon.country_of(child.lemma):
             modifiers.add(lexicon.country_of(child.lemma))
         elif child.deprel == "nmod" and (sentence.index, child.id) in word_entity:
@@ -320,26 +379,58 @@ def _role_signature(doc: Document, sentence: Sentence, word: Word, role: tuple[s
     return role, frozenset(modifiers)
 
 
+def _bare_definite(sentence: Sentence, word: Word, span: list[Word]) -> bool:
+    """"il presidente", "la cancelliera", "il Capo dello Stato": a singular
+    role with a definite article and no complement of its own, the way news
+    takes up a person named before."""
+    children = [c for c in sentence.children(word.id) if c not in span]
+    return word.feat("Number") != "Plur" and any(
+        c.deprel == "det" and c.text.lower() in _DEFINITE for c in children) and not any(
+        c.deprel in ("nmod", "amod", "acl", "acl:relcl", "appos", "flat", "flat:name", "compound") for c in children)
+
+
+def _of_another_role(sentence: Sentence, word: Word, lexicon: Lexicon) -> bool:
+    """A role that is the "di" complement of another ("il segretario del
+    papa"); not an item of a list the parser hangs on the item before ("del
+    presidente X, del sindaco Y")."""
+    head = sentence.word(word.head) if word.head else None
+    return head is not None and word.deprel.startswith("nmod") and lexicon.role_at(sentence, head) is not None \
+        and any(c.deprel == "case" and c.lemma.lower() == "di" for c in sentence.children(word.id)) \
+        and not any(w.text == "," or w.upos == "CCONJ" for w in sentence.words[head.id:word.id - 1])
+
+
 def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: dict, lexicon: Lexicon) -> None:
-    """A role noun stands for the person it introduces.  A role nominal with no name of its own ("il presidente francese ha
-    evidenziato") refers to the one person the document introduced earlier
-    with the same role and modifiers; ambiguous or unmodified ones stay unresolved."""
+    """A role noun stands for the person it introduces.  A role nominal with
+    no name of its own refers to the one person the document introduced
+    earlier with the same role and modifiers ("il presidente francese ha
+    evidenziato"); a bare one ("il presidente", "il pontefice", "il Capo dello
+    Stato") to the one person introduced earlier with the same office
+    (``Lexicon.same_office``).  Ambiguous ones stay unresolved: two different
+    people are never merged."""
     people = {e.key for e in entities if e.type == PERSON}
     introduced: dict[tuple, set[str]] = {}
     for sentence in doc.sentences:
         for word in sentence.words:
-            role = lexicon.role_at(sentence, word) if word.upos in ("NOUN", "PROPN") else None
-            if role is None and word.lemma.lower() in lexicon.spouse_nouns:
-                role = (word.lemma.lower(),)
-            if role is None or (sentence.index, word.id) in word_entity:
+            match = lexicon.role_match(sentence, word) if word.upos in ("NOUN", "PROPN") else None
+            office = match is not None
+            if match is None and word.lemma.lower() in lexicon.spouse_nouns:
+                match = ((word.lemma.lower(),), [word])
+            if match is None or (sentence.index, word.id) in word_entity:
                 continue
-            signature = _role_signature(doc, sentence, word, role, word_entity, lexicon)
-            person = linked_person(sentence, word, word_entity, people, lexicon, len(role))
+            role, span = match
+            signature = _role_signature(sentence, word, role, span, word_entity, lexicon)
+            person = linked_person(sentence, word, word_entity, people, lexicon, span[-1].id - word.id + 1,
+                                   nested=_of_another_role(sentence, word, lexicon))
             if person:
                 introduced.setdefault(signature, set()).add(person)
-                word_entity[(sentence.index, word.id)] = person
             elif signature[1] and len(introduced.get(signature, ())) == 1:
-                word_entity[(sentence.index, word.id)] = next(iter(introduced[signature]))
+                person = next(iter(introduced[signature]))
+            elif office and _bare_definite(sentence, word, span):
+                holders = {p for (other, _), found in introduced.items()
+                           if lexicon.same_office(role, other) for p in found}
+                person = next(iter(holders)) if len(holders) == 1 else None
+            if person:
+                word_entity[(sentence.index, word.id)] = person
 
 
 def date_index(doc: Document) -> dict[tuple[int, int], object]:

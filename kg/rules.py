@@ -20,7 +20,7 @@ Rules are checked when loaded; a bad rule fails with the file, line and id.
 Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
-DEMONYM, DATE, SPEECH, REL_PRON (booleans).  Values: a scalar, {IN: [...]},
+DEMONYM, DATE, SPEECH, REL_PRON, AFTER_PLACE (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
 descendants (none below another match),
@@ -55,7 +55,7 @@ from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "$++", "$--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
-         "DEMONYM", "DATE", "SPEECH", "REL_PRON")
+         "DEMONYM", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE")
 FORMS = ("entity", "role", "country", "date", "clause")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, "Agent", "Any")
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
@@ -394,6 +394,16 @@ def _entity_class_ok(spec, entity: Entity | None) -> bool:
     return entity.type in wanted
 
 
+def _after_place(ctx: _Context, word: Word) -> bool:
+    """A phrase set off by a comma right after a place's name: "a Palazzo
+    Reale, in piazza Duomo" says where the first place is."""
+    first = min([word.id] + [c.id for c in ctx.children.get(word.id, ()) if c.deprel in ("case", "det")])
+    if first < 3 or ctx.sentence.word(first - 1).text != ",":
+        return False
+    before = _resolve(ctx, ctx.sentence.word(first - 2))
+    return before is not None and before.type == PLACE
+
+
 _GETTERS = {
     "TEXT": lambda ctx, word: word.text,
     "LOWER": lambda ctx, word: word.text.lower(),
@@ -406,6 +416,7 @@ _GETTERS = {
     "DATE": lambda ctx, word: (ctx.sentence.index, word.id) in ctx.annotated.word_date,
     "SPEECH": lambda ctx, word: word.lemma.lower() in ctx.lexicon.speech_verbs,
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
+    "AFTER_PLACE": _after_place,
 }
 
 
@@ -546,7 +557,7 @@ def _plural_role_names(ctx: _Context, word: Word) -> list[Word]:
     role noun stands for all the names set beside it, not just the first."""
     if word.feat("Number") != "Plur" or not ctx.lexicon.role_at(ctx.sentence, word):
         return []
-    return [c for c in ctx.children.get(word.id, ()) if c.deprel in ("appos", "conj") and not ctx.case_of(c)
+    return [c for c in ctx.children.get(word.id, ()) if c.deprel in ("appos", "conj", "nmod") and not ctx.case_of(c)
             and (e := ctx.entity_of(c)) is not None and e.type == PERSON]
 
 
@@ -581,12 +592,15 @@ def _enumerated(ctx: _Context, word: Word) -> list[Word]:
 
 
 def _role_text(ctx: _Context, word: Word) -> str | None:
-    role = ctx.lexicon.role_at(ctx.sentence, word)
-    if role is None:
+    match = ctx.lexicon.role_match(ctx.sentence, word)
+    if match is None:
         return None
-    words = ctx.sentence.words[word.id - 1:word.id - 1 + len(role)]
-    # one person's title is singular: "i presidenti" -> "presidente"
-    return " ".join(w.lemma.lower() if w.feat("Number") == "Plur" else w.text.lower() for w in words)
+    role, span = match
+    # the text, so contractions stay whole ("capo dello stato"); one person's
+    # title is singular: "i presidenti" -> "presidente", "i capigruppo" -> "capogruppo"
+    text = ctx.annotated.document.text
+    head = role[0] if word.feat("Number") == "Plur" else text[word.start_char:word.end_char]
+    return " ".join((head + text[word.end_char:span[-1].end_char]).lower().split())
 
 
 def _clause_text(ctx: _Context, word: Word) -> str:

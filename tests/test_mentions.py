@@ -79,7 +79,16 @@ def test_role_nominal_refers_to_the_person_introduced_with_that_role():
                  "il/DET/2/det/O presidente/NOUN/3/nsubj/O ride/VERB/0/root/O")
     macron = next(e for e in a.entities if e.label == "Emmanuel Macron")
     assert a.word_entity[(1, 2)] == macron.key
-    assert (2, 2) not in a.word_entity, "an unmodified role noun stays unresolved"
+    assert a.word_entity[(2, 2)] == macron.key, "a bare role nominal takes up the one president named"
+
+
+def test_bare_role_nominal_stays_unresolved_between_two_holders():
+    a = entities("il/DET/2/det/O presidente/NOUN/6/nsubj/O francese/ADJ/2/amod/O Emmanuel/PROPN/2/appos/B-PER "
+                 "Macron/PROPN/4/flat:name/E-PER incontra/VERB/0/root/O il/DET/8/det/O presidente/NOUN/6/obj/O "
+                 "Joe/PROPN/8/appos/B-PER Biden/PROPN/9/flat:name/E-PER",
+                 "il/DET/2/det/O presidente/NOUN/3/nsubj/O ride/VERB/0/root/O",
+                 "il/DET/2/det/O pontefice/NOUN/3/nsubj/O ride/VERB/0/root/O")
+    assert (1, 2) not in a.word_entity and (2, 2) not in a.word_entity
 
 
 def test_normalize_name():

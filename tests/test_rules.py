@@ -43,6 +43,20 @@ def found_facts(block: str) -> set[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("block", blocks())
 def test_rules_on_fixture_sentence(block):
+    check_expectations(block)
+
+
+DOCUMENTS = Path(__file__).parent / "fixtures" / "coreference.conllu"
+
+
+@pytest.mark.parametrize("document", [
+    pytest.param(d, id=f"coreference-{n}")
+    for n, d in enumerate(DOCUMENTS.read_text(encoding="utf-8").split("\n# newdoc\n"))])
+def test_rules_across_the_sentences_of_a_document(document):
+    check_expectations(document)
+
+
+def check_expectations(block: str) -> None:
     facts = found_facts(block)
     expected, forbidden = expectations(block, "expect"), expectations(block, "forbid")
     assert expected or forbidden, "a fixture sentence without expectations tests nothing"
