@@ -41,8 +41,9 @@ LITERAL_RELATIONS), an object of the wrong kind or datatype, a date that is not
 YYYY-MM-DD, a key or document id that names nothing.  Lone surrogates in text
 become U+FFFD, since no RDF syntax can carry them.
 
-serialize writes ttl, nt, jsonld or trig atomically and reads the file back;
-parse_back reads one; validate checks a graph or file against
+serialize writes ttl, nt, jsonld or trig atomically and reads the file back
+(with pyoxigraph's native parser, a second implementation of each syntax);
+parse_back reads one with rdflib; validate checks a graph or file against
 ontologies/shapes.ttl with pySHACL.
 """
 from __future__ import annotations
@@ -62,7 +63,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import pyoxigraph
-import pyshacl
 from rdflib import RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import PROV, SKOS
 from rdflib.term import Node
@@ -76,6 +76,9 @@ GraphT = TypeVar("GraphT", bound=Graph)
 
 # file extension -> rdflib format name
 FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig"}
+# file extension -> the pyoxigraph format that serialize reads a written file back with
+_READ_BACK = {"ttl": pyoxigraph.RdfFormat.TURTLE, "nt": pyoxigraph.RdfFormat.N_TRIPLES,
+              "jsonld": pyoxigraph.RdfFormat.JSON_LD, "trig": pyoxigraph.RdfFormat.TRIG}
 
 DATA_PREFIX = "kgr"
 _PREFIXES = {"kg": ONTOLOGY_IRI, "rdf": str(RDF), "rdfs": str(RDFS), "skos": str(SKOS),
@@ -356,8 +359,11 @@ def _rdflib_format(fmt: str) -> str:
 
 
 def _check_written(source: Graph, path: Path, fmt: str) -> None:
-    written = parse_back(path, fmt)
-    expected, found = _statement_count(source), _statement_count(written)
+    # pyoxigraph reads the file back 20 to 30 times faster than rdflib.  The
+    # statements are counted as a set, as a Graph counts them, so a write that
+    # merges two statements into one (rdflib writes every lone surrogate as "?") fails.
+    expected = _statement_count(source)
+    found = len(set(pyoxigraph.parse(path=path, format=_READ_BACK[fmt])))
     if expected != found:
         raise ValueError(f"{fmt} output reads back as {found} statements, {expected} were written")
 
@@ -408,6 +414,8 @@ def validate(data: Graph | str | os.PathLike[str]) -> tuple[bool, str]:
     document's graph point at entities typed in the default graph.  kg.ttl is
     mixed in as the ontology graph, with no inference (see shapes.ttl).
     """
+    import pyshacl  # imported here: builds with --no-validate and queries do without it
+
     graph = union(data if isinstance(data, Graph) else _read(Path(data)))
     conforms, _, text = pyshacl.validate(graph, shacl_graph=_shapes(), ont_graph=_ontology(),
                                          inference="none", abort_on_first=False)

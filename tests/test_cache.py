@@ -74,7 +74,7 @@ def test_compact_official_and_a_folder_are_distinct_models(tmp_path: Path, monke
 
 @pytest.mark.parametrize("damage", [
     lambda data: data[: len(data) // 2],                     # truncated
-    lambda data: data.replace(b"\tPROPN\t", b"\tNOUN\t", 1),  # edited
+    lambda data: data.replace(b'"PROPN"', b'"NOUN"', 1),      # edited
     lambda data: b"\xff\xfe" + data,                         # not UTF-8
     lambda data: b"",                                        # empty
 ])
@@ -108,13 +108,23 @@ def test_a_failed_write_leaves_the_old_entry_and_no_temporary_file(store: ParseC
     assert [p.name for p in entry.parent.iterdir()] == [entry.name]
 
 
-def test_a_document_conllu_cannot_carry_is_not_cached(store: ParseCache):
+def test_a_document_an_entry_cannot_carry_is_not_cached(store: ParseCache):
     doc = corpus.documents(1)[0]
     first = doc.sentences[0]
-    word = replace(first.words[0], lemma="tab\there")
-    broken = replace(doc, sentences=(replace(first, words=(word, *first.words[1:])),))
-    assert not store.put(broken)
+    word = replace(first.words[0], lemma="lone \ud800 surrogate")
+    unencodable = replace(doc, sentences=(replace(first, words=(word, *first.words[1:])),))
+    assert not store.put(unencodable)
+    assert not store.put(replace(doc, place="Roma"))
     assert store.get(doc.id, doc.text, None) is None
+
+
+def test_tabs_and_newlines_in_words_are_cached_exactly(store: ParseCache):
+    doc = corpus.documents(1)[0]
+    first = doc.sentences[0]
+    word = replace(first.words[0], lemma="tab\there", feats="new\nline")
+    odd = replace(doc, sentences=(replace(first, words=(word, *first.words[1:])),))
+    assert store.put(odd)
+    assert store.get(doc.id, doc.text, None) == odd
 
 
 def test_adding_ten_articles_to_a_thousand_parses_only_the_ten(store: ParseCache):

@@ -27,6 +27,7 @@ from rdflib.compare import isomorphic
 
 from kg import parse, rdf, render
 from kg.build import extract
+from kg.cache import ParseCache
 from kg.inputs import InputError, read_text
 from kg.types import EVENT, ORGANIZATION, PERSON, PLACE, Document, Entity, Extraction, Fact, Provenance, Sentence
 from kg.vocab import DEFAULT_BASE, ENTITY_RELATIONS
@@ -278,12 +279,14 @@ def assert_exact_offsets(doc: Document) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(parsed_documents())
 def test_any_parse_goes_through_every_later_stage(documents: list[Document]) -> None:
-    for doc in documents:
-        assert_exact_offsets(doc)
-        assert parse.from_conllu(parse.to_conllu(doc)) == doc      # the parse cache's round trip
-    extraction = extract(documents)
-    graph = rdf.to_graph(extraction)
     with tempfile.TemporaryDirectory() as folder:
+        parse_cache = ParseCache(Path(folder) / "cache", model_id="fuzz")
+        for doc in documents:
+            assert_exact_offsets(doc)
+            assert parse.from_conllu(parse.to_conllu(doc)) == doc
+            assert parse_cache.put(doc) and parse_cache.get(doc.id, doc.text, doc.date) == doc
+        extraction = extract(documents)
+        graph = rdf.to_graph(extraction)
         rdf.serialize(graph, Path(folder) / "graph.ttl", "ttl")
         rdf.serialize(rdf.to_dataset(extraction), Path(folder) / "graph.trig", "trig")
     render.page_html(render.to_networkx(graph))
