@@ -41,6 +41,7 @@ class Lexicon:
     spouse_nouns: frozenset[str]
     role_plurals: dict[str, str]
     role_synonyms: tuple[frozenset[tuple[str, ...]], ...]
+    named_event_heads: frozenset[str]
 
     @functools.cached_property
     def _roles_by_first_lemma(self) -> dict[str, list[tuple[str, ...]]]:
@@ -124,6 +125,7 @@ def load_lexicon() -> Lexicon:
         spouse_nouns=frozenset(data["spouse_nouns"]),
         role_plurals=dict(data["role_plurals"]),
         role_synonyms=tuple(frozenset(tuple(r.split()) for r in group) for group in data["role_synonyms"]),
+        named_event_heads=frozenset(data["named_event_heads"]),
     )
 
 
@@ -258,6 +260,15 @@ def _shares_subject(verb: Word) -> bool:
     return verb.deprel in _SHARING and verb.head < verb.id
 
 
+def _controlled(sentence: Sentence, verb: Word) -> bool:
+    """An infinitive complement takes the subject of its verb ("Renzi ha
+    deciso di incontrare i sindacati"), unless that verb has an object, who
+    may be the one meant ("ha invitato Putin a partecipare")."""
+    if verb.upos != "VERB" or verb.deprel != "xcomp" or verb.feat("VerbForm") != "Inf":
+        return False
+    return not any(c.deprel in ("obj", "iobj") for c in sentence.children(verb.head))
+
+
 def shared_subjects(doc: Document, word_entity: dict, agents: set[str],
                     implicit: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
     """Verbs without a subject of their own that follow, coordinated or set
@@ -266,7 +277,7 @@ def shared_subjects(doc: Document, word_entity: dict, agents: set[str],
     shared: dict[tuple[int, int], str] = {}
     for sentence in doc.sentences:
         for verb in sentence.words:
-            if not _shares_subject(verb) or (sentence.index, verb.id) in implicit:
+            if not (_shares_subject(verb) or _controlled(sentence, verb)) or (sentence.index, verb.id) in implicit:
                 continue
             if any(c.deprel in _SUBJECTS or c.deprel == "expl:impers" for c in sentence.children(verb.id)):
                 continue
@@ -296,8 +307,11 @@ def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set
         return _person_next(sentence, word, word_entity, people, role_length)
     for child in sentence.children(word.id):
         key = word_entity.get((sentence.index, child.id))
+        # a link that skips over another person's name is the parser's error:
+        # "il presidente del MFE Giorgio Anselmi, infine Giorgio Napolitano"
+        skipped = {word_entity.get((sentence.index, i)) for i in range(word.id + 1, child.id)} & people
         if child.deprel in NAME_LINKS and key in people and not lexicon.role_at(sentence, child) and not any(
-                c.deprel == "case" for c in sentence.children(child.id)):
+                c.deprel == "case" for c in sentence.children(child.id)) and not skipped - {key}:
             return key
     # a name that follows the role's own complements beats one before a comma:
     # "Sergio Mattarella, il ministro dell'Interno Matteo Salvini e ..."
@@ -450,8 +464,11 @@ def _span_text(doc: Document, sentence: Sentence, start: int, end: int) -> tuple
 
 
 def _mention(doc: Document, sentence: Sentence, start: int, end: int, type_: str, source: str) -> Mention:
-    # leading determiners and prepositions are never part of a name
-    while start < end and sentence.word(start).upos in ("DET", "ADP"):
+    # leading determiners and prepositions are not part of a name, unless the
+    # NER takes a capitalized particle into a person's name: "Di Pietro", "La Russa"
+    while start < end and sentence.word(start).upos in ("DET", "ADP") and not (
+            source == "ner" and type_ == PERSON and sentence.word(start).text[:1].isupper()
+            and sentence.word(start + 1).text[:1].isupper()):
         start += 1
     text, s, e = _span_text(doc, sentence, start, end)
     return Mention(sentence=sentence.index, start=start, end=end, text=text, type=type_, source=source,
@@ -507,6 +524,9 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
         site = _facility_before(sentence, start, lexicon)
         if site is not None and label in ("LOC", "ORG"):
             add(site, end, PLACE, "site")
+        elif label in ("LOC", "ORG") and sentence.word(start).lemma.lower() in lexicon.named_event_heads:
+            # KIND has no event type: "il Festival di Sanremo" comes tagged as a place or organization
+            add(start, end, EVENT, "ner")
         elif label in NER_TYPES:
             add(start, end, NER_TYPES[label], "ner")
     for w in sentence.words:
@@ -526,7 +546,9 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
             end = min([end] + [i - 1 for i in range(w.id + 1, end + 1) if i in taken])
             add(w.id, end, ORGANIZATION, "body")
     for w in sentence.words:
-        if w.id not in taken and w.upos == "NOUN" and w.lemma.lower() in lexicon.event_nouns:
+        # a capitalized event noun the NER leaves alone is still one: il "Meeting" di Rimini
+        if w.id not in taken and (w.upos == "NOUN" or w.upos == "PROPN" and w.ner == "O") \
+                and w.lemma.lower() in lexicon.event_nouns:
             found.append(_event_mention(doc, sentence, w, found))
             taken.add(w.id)
     for w in sentence.words:

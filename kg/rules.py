@@ -397,6 +397,8 @@ def _entity_class_ok(spec, entity: Entity | None) -> bool:
 def _after_place(ctx: _Context, word: Word) -> bool:
     """A phrase set off by a comma right after a place's name: "a Palazzo
     Reale, in piazza Duomo" says where the first place is."""
+    if word.id in ctx.silent:
+        return False
     first = min([word.id] + [c.id for c in ctx.children.get(word.id, ()) if c.deprel in ("case", "det")])
     if first < 3 or ctx.sentence.word(first - 1).text != ",":
         return False
@@ -621,6 +623,19 @@ def parse_reliability(sentence: Sentence) -> float:
     return 1.0 if n <= LONG_SENTENCE else max(0.6, LONG_SENTENCE / n)
 
 
+NEGATIONS = {"non", "mai", "né"}
+
+
+def _negated(ctx: _Context, rule: Rule, bound: dict[str, Word]) -> bool:
+    """"Haftar non ha partecipato al summit": a negated word of the match
+    states that the fact does not hold.  Quoted or reported content is not
+    the fact, so "ha detto che non verrà" still says something."""
+    content = {emit.object for emit in rule.emits if emit.form == "clause"}
+    return any(c.deprel.startswith("advmod") and c.lemma.lower() in NEGATIONS
+               for name, word in bound.items() if name not in content
+               for c in ctx.children.get(word.id, ()))
+
+
 class Emitter:
     """Turns matches into Facts, minting country Places for demonyms."""
 
@@ -670,7 +685,11 @@ class Emitter:
 
     def _objects(self, ctx: _Context, emit: Emit, word: Word) -> list[tuple[str, str | None]]:
         if emit.form == "entity":
-            return list(dict.fromkeys((e.key, None) for w in _spread(ctx, word, emit.lists) if (e := _resolve(ctx, w))))
+            # coordination joins like with like: "della Corte costituzionale Franco Bile, i ministri X"
+            # hangs the ministers on the court, and they are no second body
+            first = _resolve(ctx, word)
+            return list(dict.fromkeys((e.key, None) for w in _spread(ctx, word, emit.lists)
+                                      if (e := _resolve(ctx, w)) and (w is word or first is None or e.type == first.type)))
         if emit.form == "role":
             text = _role_text(ctx, word)
             return [(text, "string")] if text else []
@@ -700,6 +719,8 @@ def apply(annotated: AnnotatedDocument, ruleset: RuleSet, lexicon: Lexicon | Non
         ctx = _Context(annotated, sentence, lexicon)
         for rule in ruleset.rules:
             for bound in match(ctx, rule):
+                if _negated(ctx, rule, bound):
+                    continue
                 for fact in emitter.facts(ctx, rule, bound):
                     key = (fact.subject, fact.predicate, fact.object, sentence.index)
                     if key not in facts or facts[key].confidence < fact.confidence:

@@ -31,7 +31,7 @@ def test_export_ships_final_models_only(tmp_path):
     (work / "it_kg.pretrain.pt").write_bytes(b"vectors")
     for name in ("tagger", "parser", "parser_checkpoint", "nertagger", "nertagger_base"):
         (models / f"{train.SHORTHAND}_{name}.pt").write_bytes(name.encode())
-    train.export(work, models, out)
+    train.export(work / "it_kg.pretrain.pt", models, out)
     assert sorted(p.name for p in out.iterdir()) == ["nertagger.pt", "parser.pt", "pretrain.pt", "tagger.pt"]
 
 
