@@ -261,12 +261,15 @@ def _shares_subject(verb: Word) -> bool:
 
 
 def _controlled(sentence: Sentence, verb: Word) -> bool:
-    """An infinitive complement takes the subject of its verb ("Renzi ha
-    deciso di incontrare i sindacati"), unless that verb has an object, who
-    may be the one meant ("ha invitato Putin a partecipare")."""
-    if verb.upos != "VERB" or verb.deprel != "xcomp" or verb.feat("VerbForm") != "Inf":
+    """An infinitive complement or adverbial takes the subject of its verb
+    ("Renzi ha deciso di incontrare i sindacati", "salirà al Quirinale per
+    incontrare il presidente"), unless its verb has an object, who may be the
+    one meant ("ha invitato Putin a partecipare"); "per" (purpose) always
+    goes with the subject."""
+    if verb.upos != "VERB" or verb.feat("VerbForm") != "Inf" or verb.deprel not in ("xcomp", "advcl"):
         return False
-    return not any(c.deprel in ("obj", "iobj") for c in sentence.children(verb.head))
+    purpose = any(c.deprel == "mark" and c.lemma.lower() == "per" for c in sentence.children(verb.id))
+    return purpose or not any(c.deprel in ("obj", "iobj") for c in sentence.children(verb.head))
 
 
 def shared_subjects(doc: Document, word_entity: dict, agents: set[str],
