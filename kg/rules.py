@@ -548,10 +548,30 @@ def _spread(ctx: _Context, word: Word, lists: bool = False) -> list[Word]:
     """A word and the words coordinated with it (with ``lists``, also the
     items of a surface list it starts)."""
     out = [word] + _plural_role_names(ctx, word)
-    for w in ctx.descendants(word):
-        if w.deprel == "conj" and ctx.sentence.word(w.head) in out:
+    # a conjunct may hang on any word of the first name: "il premier Nuri al-Maliki e il
+    # presidente Jalal Talabani" puts "presidente" under "-Maliki", not under "premier"
+    # (only names after it: "X (PD) e Y" coordinates X, not the bracket's word)
+    heads = {w.id for w in out} | {w.id for w in _same_mention(ctx, word) if w.id > word.id}
+    for w in ctx.sentence.words:  # conjuncts follow their head, so one pass in order finds chains
+        if w.deprel == "conj" and w.head in heads and w not in out:
             out.append(w)
+            heads.add(w.id)
     return out + [w for w in _enumerated(ctx, word) if w not in out] if lists else out
+
+
+def _same_mention(ctx: _Context, word: Word) -> list[Word]:
+    """The words next to ``word`` that stand for the same entity (a role noun
+    and the name after it, the parts of a name)."""
+    key = ctx.annotated.word_entity.get((ctx.sentence.index, word.id))
+    if key is None or word.id in ctx.silent:
+        return []
+    same = lambda i: 1 <= i <= len(ctx.sentence.words) and ctx.annotated.word_entity.get((ctx.sentence.index, i)) == key
+    first = last = word.id
+    while same(first - 1) or (first > 2 and ctx.sentence.word(first - 1).upos in ("ADP", "DET") and same(first - 2)):
+        first -= 1
+    while same(last + 1) or (last + 2 <= len(ctx.sentence.words) and ctx.sentence.word(last + 1).upos in ("ADP", "DET") and same(last + 2)):
+        last += 1
+    return list(ctx.sentence.words[first - 1:last])
 
 
 def _plural_role_names(ctx: _Context, word: Word) -> list[Word]:

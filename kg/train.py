@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 SHORTHAND = "it_kg"
@@ -343,8 +343,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="minutes and batch sizes per stage: cpu, gpu, or smoke (a quick check)")
     parser.add_argument("--stages", default="vectors,tokenize,mwt,pos,lemma,depparse,ner",
                         help="comma-separated stages to run (later ones reuse earlier outputs in --work)")
-    parser.add_argument("--minutes", action="append", default=[], metavar="STAGE=N",
-                        help="override one stage's minutes in the budget (repeatable), e.g. ner_finetune=100")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
+                        help="override one budget setting (repeatable): a stage's minutes, e.g. "
+                             "ner_finetune=100, or pos_batch, depparse_batch, mwt_epochs, lemma_epochs")
     parser.add_argument("--start", type=Path, default=None,
                         help="a shipped model directory to continue from (ner_finetune resumes its "
                              "nertagger.pt; its pretrain.pt is used as the word vectors)")
@@ -353,8 +354,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     stages = args.stages.split(",")
     random.seed(1)
-    budget = replace(BUDGETS[args.budget], **{stage: float(n) for stage, n in
-                                               (item.split("=", 1) for item in args.minutes)})
+    budget = BUDGETS[args.budget]
+    for item in args.overrides:
+        name, _, value = item.partition("=")
+        if name not in {f.name for f in fields(Budget)}:
+            parser.error(f"--set {item}: no budget setting {name!r}")
+        budget = replace(budget, **{name: type(getattr(budget, name))(float(value))})
     plan = Plan(args.data, args.work, budget, prepare_ud(args.data, args.work), args.start)
     for d in (plan.models, plan.logs):
         d.mkdir(parents=True, exist_ok=True)
