@@ -628,6 +628,10 @@ def _event_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Me
     or name it belongs to ("riunione della Coalizione dei volenterosi"), so
     the event is labelled by it without taking that name's words."""
     end = noun.id
+    # a compound is part of the event's name: "conferenza stampa"
+    while end < len(sentence.words) and sentence.word(end + 1).head == noun.id \
+            and sentence.word(end + 1).deprel == "compound":
+        end += 1
     for m in named:
         between = [sentence.word(i) for i in range(noun.id + 1, m.start)]
         if m.start > noun.id and any(sentence.word(i).head == noun.id for i in range(m.start, m.end + 1)) \
