@@ -335,8 +335,9 @@ def _person_next(sentence: Sentence, word: Word, word_entity: dict, people: set[
 
 
 def _person_before(sentence: Sentence, word: Word, word_entity: dict, people: set[str]) -> str | None:
+    """"Giuseppe Marotta, attuale amministratore delegato della Juventus"."""
     i = word.id - 1
-    while i >= 1 and sentence.word(i).upos == "DET":
+    while i >= 1 and sentence.word(i).upos in ("DET", "ADJ"):
         i -= 1
     if i >= 2 and sentence.word(i).text == ",":
         return word_entity.get((sentence.index, i - 1)) if word_entity.get((sentence.index, i - 1)) in people else None
@@ -361,12 +362,16 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
     names of organizations and places, at most ``max_commas`` commas) to a
     person's name.  Another role noun past a comma opens a phrase of its own
     ("con il Papa, il presidente Obama")."""
-    commas = 0
-    for i in range(word.id + role_length, min(len(sentence.words), word.id + 12) + 1):
+    commas = steps = 0
+    for i in range(word.id + role_length, len(sentence.words) + 1):
         w = sentence.word(i)
         key = word_entity.get((sentence.index, i))
         if key in people and not _after_preposition(sentence, i):
             return key
+        # a long organization's name does not use up the reach
+        steps += key is None
+        if steps > 10:
+            return None
         if commas and w.upos == "NOUN" and lexicon.role_at(sentence, w):
             return None
         if key is not None or w.upos in _ROLE_FILLER or w.text[:1].isupper() or w.text in ("(", ")"):
@@ -628,9 +633,10 @@ def _event_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Me
     or name it belongs to ("riunione della Coalizione dei volenterosi"), so
     the event is labelled by it without taking that name's words."""
     end = noun.id
-    # a compound is part of the event's name: "conferenza stampa"
-    while end < len(sentence.words) and sentence.word(end + 1).head == noun.id \
-            and sentence.word(end + 1).deprel == "compound":
+    # a compound is part of the event's name: "conferenza stampa" (often parsed as a bare nmod)
+    while end < len(sentence.words) and (nxt := sentence.word(end + 1)).head == noun.id and (
+            nxt.deprel == "compound" or nxt.deprel == "nmod" and nxt.upos == "NOUN"
+            and not sentence.children(nxt.id)):
         end += 1
     for m in named:
         between = [sentence.word(i) for i in range(noun.id + 1, m.start)]

@@ -47,6 +47,10 @@ _PARAGRAPH_BREAK = re.compile(r"\n[\s\u0080-\u009f]*\n")
 # . ! ? or ... , then any closing quotes or brackets, then the whitespace to cut at
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u00bb\u201d\u2019)\]]*\s")
 _SPACE = re.compile(r"\s")
+# A news text's first line without a sentence end is its headline, a sentence
+# of its own: the tokenizer would run it into the first line of the body.
+_HEADLINE = re.compile(r"[ \t]*(\S[^\n]{0,149})\n[ \t]*(\S)")
+_ENDED = re.compile(r"[.!?\u2026,;:][\"'\u00bb\u201d\u2019)\]]*\s*$")
 _NON_SPACE = re.compile(r"\S")
 # Stanza's tokenizer puts this in place of a token longer than its max_seqlen
 # (stanza.pipeline.tokenize_processor.TOKEN_TOO_LONG_REPLACEMENT); the words
@@ -154,7 +158,12 @@ def segment(text: str, limit: int = MAX_SEGMENT_CHARS) -> list[tuple[int, int]]:
         raise ValueError(f"segment limit must be positive, not {limit}")
     spans: list[tuple[int, int]] = []
     start = 0
-    for brk in _PARAGRAPH_BREAK.finditer(text):
+    headline = _HEADLINE.match(text)
+    if headline and not _ENDED.search(headline.group(1)) and (
+            headline.group(2).isupper() or headline.group(2).isdigit() or headline.group(2) in "\"'«“"):
+        spans += _cut(text, 0, headline.end(1), limit)
+        start = headline.end(1)
+    for brk in _PARAGRAPH_BREAK.finditer(text, start):
         spans += _cut(text, start, brk.start(), limit)
         start = brk.end()
     spans += _cut(text, start, len(text), limit)

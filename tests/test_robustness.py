@@ -256,6 +256,15 @@ def test_paragraphs_are_segments() -> None:
     assert parse.segment("") == parse.segment(" \n\n \t") == []
 
 
+def test_a_headline_line_is_a_segment_of_its_own() -> None:
+    headline = "Beppe Marotta dice addio alla Juventus\nGiuseppe Marotta ha annunciato il divorzio."
+    assert [headline[s:e] for s, e in parse.segment(headline)] == [
+        "Beppe Marotta dice addio alla Juventus", "Giuseppe Marotta ha annunciato il divorzio."]
+    # a first line that ends a sentence, or runs on in lower case, is no headline
+    for text in ("Frase finita.\nAltra riga.", "una riga spezzata\nche continua qui."):
+        assert [text[s:e] for s, e in parse.segment(text)] == [text]
+
+
 def test_long_stretches_are_cut_at_sentence_ends_then_whitespace_then_anywhere() -> None:
     punctuated = "Uno due. Tre quattro! «Cinque sei?» Sette otto nove dieci"
     assert [punctuated[s:e] for s, e in parse.segment(punctuated, 20)] == [
