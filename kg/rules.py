@@ -556,7 +556,47 @@ def _spread(ctx: _Context, word: Word, lists: bool = False) -> list[Word]:
         if w.deprel == "conj" and w.head in heads and w not in out:
             out.append(w)
             heads.add(w.id)
-    return out + [w for w in _enumerated(ctx, word) if w not in out] if lists else out
+    if not lists:
+        return out
+    return out + [w for w in _enumerated(ctx, word) + _listed(ctx, word) if w not in out]
+
+
+_LIST_ADVERBS = {"infine", "anche", "poi", "inoltre", "nonché"}
+
+
+def _listed(ctx: _Context, word: Word) -> list[Word]:
+    """Names listed after ``word`` without a preposition ("sono intervenuti il
+    presidente del Senato X, il presidente del MFE Y, infine Z"): the parser
+    hangs such lists anywhere, so they are read on the surface.  An item is a
+    phrase standing for an entity of the first one's class, after a comma or
+    "e"; its own complements (organizations, places, "di" phrases) are
+    skipped; anything else (a verb, other punctuation) ends the list."""
+    first = _resolve(ctx, word)
+    if first is None:
+        return []
+    words, out, current = ctx.sentence.words, [], first.key
+    i = word.id  # index of the word after ``word``
+    while i < len(words):
+        w = words[i]
+        entity = _resolve(ctx, w)
+        if w.text == "," or w.upos == "CCONJ":
+            j = i + 1
+            while j < len(words) and (words[j].upos == "DET" or words[j].lemma.lower() in _LIST_ADVERBS):
+                j += 1
+            item = _resolve(ctx, words[j]) if j < len(words) else None
+            if item is None or item.type != first.type or item.key == current:
+                break
+            out.append(words[j])
+            current, i = item.key, j + 1
+            continue
+        if entity is not None and (entity.key == current or entity.type != first.type):
+            i += 1
+            continue
+        if w.upos in ("ADP", "DET", "ADJ", "NUM") or w.upos == "NOUN" and words[i - 1].upos in ("ADP", "DET"):
+            i += 1
+            continue
+        break
+    return out
 
 
 def _same_mention(ctx: _Context, word: Word) -> list[Word]:
