@@ -547,7 +547,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
 def _spread(ctx: _Context, word: Word, lists: bool = False) -> list[Word]:
     """A word and the words coordinated with it (with ``lists``, also the
     items of a surface list it starts)."""
-    out = [word] + _plural_role_names(ctx, word)
+    out = [word] + _plural_role_names(ctx, word) + _coordinated_antecedents(ctx, word)
     # a conjunct may hang on any word of the first name: "il premier Nuri al-Maliki e il
     # presidente Jalal Talabani" puts "presidente" under "-Maliki", not under "premier"
     # (only names after it: "X (PD) e Y" coordinates X, not the bracket's word)
@@ -559,6 +559,28 @@ def _spread(ctx: _Context, word: Word, lists: bool = False) -> list[Word]:
     if not lists:
         return out
     return out + [w for w in _enumerated(ctx, word) + _listed(ctx, word) if w not in out]
+
+
+def _coordinated_antecedents(ctx: _Context, word: Word) -> list[Word]:
+    """"il premier X e il presidente Y, che hanno visitato l'Iran": a relative
+    pronoun with a plural verb stands for every conjunct of its antecedent."""
+    if not (word.feat("PronType") == "Rel" or word.upos == "PRON" and word.lemma.lower() in ("che", "quale")):
+        return []
+    clause = next((a for a in ctx.ancestors(word) if a.deprel.startswith("acl:relcl")), None)
+    if clause is None or not clause.head:
+        return []
+    forms = [clause] + [c for c in ctx.children.get(clause.id, ()) if c.deprel.startswith("aux")]
+    if not any(w.feat("Number") == "Plur" for w in forms):
+        return []
+    root = ctx.sentence.word(clause.head)
+    while root.deprel == "conj" and root.head:
+        root = ctx.sentence.word(root.head)
+    group, heads = [root], {root.id}
+    for w in ctx.sentence.words:
+        if w.deprel == "conj" and w.head in heads:
+            group.append(w)
+            heads.add(w.id)
+    return group if len(group) > 1 else []
 
 
 _LIST_ADVERBS = {"infine", "anche", "poi", "inoltre", "nonché"}
