@@ -249,15 +249,21 @@ def subjects_hung_on_a_place(doc: Document, word_entity: dict, people: set[str],
 _SHARING = ("conj", "parataxis")
 
 
-def _shares_subject(verb: Word) -> bool:
+def _shares_subject(sentence: Sentence, verb: Word) -> bool:
     """A verb coordinated with or set beside an earlier one, or a gerund
     ("X si è detto soddisfatto, sottolineando che ..."), whose subject is the
     verb it hangs on: Italian gerunds have no subject of their own."""
-    if verb.upos != "VERB":
+    if verb.upos != "VERB" and not _nominal_predicate(sentence, verb):
         return False
     if verb.deprel == "advcl" and verb.feat("VerbForm") == "Ger":
         return True
     return verb.deprel in _SHARING and verb.head < verb.id
+
+
+def _nominal_predicate(sentence: Sentence, word: Word) -> bool:
+    """"... ed è vicepresidente del partito": a noun or adjective with a
+    copula is a predicate, and shares a subject like a verb."""
+    return word.upos in ("NOUN", "ADJ") and any(c.deprel == "cop" for c in sentence.children(word.id))
 
 
 def _controlled(sentence: Sentence, verb: Word) -> bool:
@@ -280,7 +286,7 @@ def shared_subjects(doc: Document, word_entity: dict, agents: set[str],
     shared: dict[tuple[int, int], str] = {}
     for sentence in doc.sentences:
         for verb in sentence.words:
-            if not (_shares_subject(verb) or _controlled(sentence, verb)) or (sentence.index, verb.id) in implicit:
+            if not (_shares_subject(sentence, verb) or _controlled(sentence, verb)) or (sentence.index, verb.id) in implicit:
                 continue
             if any(c.deprel in _SUBJECTS or c.deprel == "expl:impers" for c in sentence.children(verb.id)):
                 continue
