@@ -42,6 +42,7 @@ class Lexicon:
     role_plurals: dict[str, str]
     role_synonyms: tuple[frozenset[tuple[str, ...]], ...]
     named_event_heads: frozenset[str]
+    not_events: frozenset[tuple[str, str]]
 
     @functools.cached_property
     def _roles_by_first_lemma(self) -> dict[str, list[tuple[str, ...]]]:
@@ -126,6 +127,7 @@ def load_lexicon() -> Lexicon:
         role_plurals=dict(data["role_plurals"]),
         role_synonyms=tuple(frozenset(tuple(r.split()) for r in group) for group in data["role_synonyms"]),
         named_event_heads=frozenset(data["named_event_heads"]),
+        not_events=frozenset(tuple(phrase.split()) for phrase in data["not_events"]),
     )
 
 
@@ -561,8 +563,9 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
             add(w.id, end, ORGANIZATION, "body")
     for w in sentence.words:
         # a capitalized event noun the NER leaves alone is still one: il "Meeting" di Rimini
+        following = sentence.word(w.id + 1).lemma.lower() if w.id < len(sentence.words) else ""
         if w.id not in taken and (w.upos == "NOUN" or w.upos == "PROPN" and w.ner == "O") \
-                and w.lemma.lower() in lexicon.event_nouns:
+                and w.lemma.lower() in lexicon.event_nouns and (w.lemma.lower(), following) not in lexicon.not_events:
             found.append(_event_mention(doc, sentence, w, found))
             taken.add(w.id)
     for w in sentence.words:
