@@ -43,6 +43,7 @@ class Lexicon:
     role_synonyms: tuple[frozenset[tuple[str, ...]], ...]
     named_event_heads: frozenset[str]
     not_events: frozenset[tuple[str, str]]
+    unique_offices: frozenset[tuple[str, ...]]
 
     @functools.cached_property
     def _roles_by_first_lemma(self) -> dict[str, list[tuple[str, ...]]]:
@@ -128,6 +129,7 @@ def load_lexicon() -> Lexicon:
         role_synonyms=tuple(frozenset(tuple(r.split()) for r in group) for group in data["role_synonyms"]),
         named_event_heads=frozenset(data["named_event_heads"]),
         not_events=frozenset(tuple(phrase.split()) for phrase in data["not_events"]),
+        unique_offices=frozenset(tuple(office.split()) for office in data["unique_offices"]),
     )
 
 
@@ -459,8 +461,27 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
                 holders = {p for (other, _), found in introduced.items()
                            if lexicon.same_office(role, other) for p in found}
                 person = next(iter(holders)) if len(holders) == 1 else None
+                # a person the article names without any role may be the holder ("Joseph
+                # Ratzinger ... il pontefice"): then the office stays unresolved
+                untitled = people - {p for found in introduced.values() for p in found}
+                if not holders and not untitled and role in lexicon.unique_offices:
+                    person = _office_holder(doc, sentence, span, entities)
+                    introduced.setdefault(signature, set()).add(person)
             if person:
                 word_entity[(sentence.index, word.id)] = person
+
+
+def _office_holder(doc: Document, sentence: Sentence, span: list[Word], entities: list[Entity]) -> str:
+    """"Il Papa ha detto che ...": an office only one person holds names that
+    person even when the article never gives the name, so it becomes a
+    person of the document labelled by the office."""
+    text, start_char, end_char = _span_text(doc, sentence, span[0].id, span[-1].id)
+    label = text[:1].upper() + text[1:]
+    mention = Mention(sentence=sentence.index, start=span[0].id, end=span[-1].id, text=text, type=PERSON,
+                      source="office", start_char=start_char, end_char=end_char)
+    key = f"{doc.id}/person/{normalize_name(label)}"
+    entities.append(Entity(key=key, type=PERSON, label=label, mentions=(mention,)))
+    return key
 
 
 def date_index(doc: Document) -> dict[tuple[int, int], object]:

@@ -48,7 +48,7 @@ from typing import Iterable, Iterator
 
 import yaml
 
-from kg.mentions import NAME_LINKS, Lexicon, entity_key, load_lexicon
+from kg.mentions import NAME_LINKS, Lexicon, entity_key, load_lexicon, normalize_name
 from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, AnnotatedDocument, Entity, Fact,
                       Provenance, Sentence, Word)
 from kg.vocab import KG
@@ -748,8 +748,13 @@ class Emitter:
                 pairs = [(s, objects) for s in sorted(subjects)]
             for subject, objs in pairs:
                 for obj, datatype in objs:
-                    if obj != subject:
+                    # "il Papa" (a person known only by the office) has no title "papa" to tell
+                    if obj != subject and not (emit.form == "role" and self._named_by(subject, obj)):
                         yield Fact(subject, emit.predicate, obj, provenance, datatype, round(confidence, 3))
+
+    def _named_by(self, key: str, text: str) -> bool:
+        entity = next((e for e in self.annotated.entities if e.key == key), None)
+        return entity is not None and normalize_name(entity.label) == normalize_name(text)
 
     def _mention_words(self, ctx: _Context, word: Word) -> list[Word]:
         """The word and the rest of the name it is part of, so evidence spans

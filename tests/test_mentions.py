@@ -88,7 +88,21 @@ def test_bare_role_nominal_stays_unresolved_between_two_holders():
                  "Joe/PROPN/8/appos/B-PER Biden/PROPN/9/flat:name/E-PER",
                  "il/DET/2/det/O presidente/NOUN/3/nsubj/O ride/VERB/0/root/O",
                  "il/DET/2/det/O pontefice/NOUN/3/nsubj/O ride/VERB/0/root/O")
-    assert (1, 2) not in a.word_entity and (2, 2) not in a.word_entity
+    assert (1, 2) not in a.word_entity
+    assert a.word_entity[(2, 2)] not in ("person/emmanuel macron", "person/joe biden")
+
+
+def test_an_unnamed_unique_office_is_a_person_of_its_own():
+    a = entities("il/DET/2/det/O Papa/NOUN/4/nsubj/O ha/AUX/4/aux/O detto/VERB/0/root/O",
+                 "il/DET/2/det/O pontefice/NOUN/3/nsubj/O prega/VERB/0/root/O")
+    pope = a.word_entity[(0, 2)]
+    assert a.word_entity[(1, 2)] == pope and next(e for e in a.entities if e.key == pope).label == "Papa"
+
+
+def test_an_office_stays_unresolved_when_an_untitled_person_may_hold_it():
+    a = entities("Joseph/PROPN/3/nsubj/B-PER Ratzinger/PROPN/1/flat:name/E-PER prega/VERB/0/root/O",
+                 "il/DET/2/det/O pontefice/NOUN/3/nsubj/O ride/VERB/0/root/O")
+    assert (1, 2) not in a.word_entity
 
 
 def test_normalize_name():
