@@ -594,7 +594,11 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
             end = w.id
             while end < len(sentence.words) and sentence.word(end + 1).upos == "PROPN" and end + 1 not in taken:
                 end += 1
-            add(w.id, end, PERSON if end > w.id else "", "propn")
+            head = w.lemma.lower()
+            if end > w.id and (head in lexicon.event_nouns or head in lexicon.named_event_heads):
+                add(w.id, end, EVENT, "propn")  # "Uragano Sandy", "Festival Pucciniano"
+            else:
+                add(w.id, end, PERSON if end > w.id else "", "propn")
     return _join_particles(doc, sentence, _join_hyphenated(doc, sentence, sorted(found, key=lambda m: m.start)))
 
 
