@@ -386,8 +386,8 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
             return None
         if key is not None or w.upos in _ROLE_FILLER or w.text[:1].isupper() or w.text in ("(", ")"):
             continue
-        if w.upos == "NOUN" and sentence.word(i - 1).upos in ("ADP", "DET"):
-            continue  # "del consiglio", "degli Esteri", ", il brasiliano"
+        if w.upos == "NOUN" and sentence.word(i - 1).upos in ("ADP", "DET", "ADJ"):
+            continue  # "del consiglio", "degli Esteri", ", il brasiliano", "della Grande mela"
         if w.text == "," and commas < max_commas:
             commas += 1
             continue
