@@ -621,6 +621,19 @@ def _listed(ctx: _Context, word: Word) -> list[Word]:
     return out
 
 
+_TOGETHER = {"insieme", "assieme"}
+
+
+def _co_agents(ctx: _Context, subject: Word, bound: dict[str, Word]) -> list[Word]:
+    """"X, insieme al portavoce Y, ha ricostruito ...": whoever acts
+    together with the subject does what the subject does (when the rule is
+    about that verb's action, not about the subject's own title)."""
+    if not subject.deprel.startswith("nsubj") or subject.head not in {w.id for w in bound.values()}:
+        return []
+    return [w for w in ctx.children.get(subject.head, ()) if w.deprel.startswith(("obl", "nmod"))
+            and ctx.case_of(w) & _TOGETHER and (e := _resolve(ctx, w)) is not None and e.type in (PERSON, ORGANIZATION)]
+
+
 def _same_mention(ctx: _Context, word: Word) -> list[Word]:
     """The words next to ``word`` that stand for the same entity (a role noun
     and the name after it, the parts of a name)."""
@@ -738,7 +751,7 @@ class Emitter:
             head = bound[emit.subject]
             # a coordinated role noun carries its own title ("della sindaca X e del generale Y")
             subjects = list(dict.fromkeys(
-                e.key for w in _spread(ctx, head, emit.lists) if (e := _resolve(ctx, w))
+                e.key for w in _spread(ctx, head, emit.lists) + _co_agents(ctx, head, bound) if (e := _resolve(ctx, w))
                 and (w is head or emit.form != "role" or not ctx.lexicon.role_at(ctx.sentence, w))))
             objects = self._objects(ctx, emit, bound[emit.object])
             # "i presidenti di Camera e Senato, X e Y": as many names as bodies pair up in order
