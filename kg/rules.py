@@ -654,8 +654,31 @@ def _plural_role_names(ctx: _Context, word: Word) -> list[Word]:
     role noun stands for all the names set beside it, not just the first."""
     if word.feat("Number") != "Plur" or not ctx.lexicon.role_at(ctx.sentence, word):
         return []
-    return [c for c in ctx.children.get(word.id, ()) if c.deprel in ("appos", "conj", "nmod") and not ctx.case_of(c)
-            and (e := ctx.entity_of(c)) is not None and e.type == PERSON]
+    linked = [c for c in ctx.children.get(word.id, ()) if c.deprel in ("appos", "conj", "nmod") and not ctx.case_of(c)
+              and (e := ctx.entity_of(c)) is not None and e.type == PERSON]
+    return linked or _names_after_complements(ctx, word)
+
+
+def _names_after_complements(ctx: _Context, word: Word) -> list[Word]:
+    """The names after a plural role's complements and a comma, read on the
+    surface ("i Presidenti di Camera e Senato, Pietro Grasso e Laura
+    Boldrini"): the parser often hangs them on the last complement."""
+    words, i = ctx.sentence.words, word.id
+    while i < len(words) and (words[i].upos in ("ADP", "DET", "CCONJ", "ADJ") or (
+            (e := ctx.entity_of(words[i])) is not None and e.type != PERSON)):
+        i += 1
+    if i >= len(words) or words[i].text != ",":
+        return []
+    names, seen = [], set()
+    for w in words[i + 1:]:
+        entity = ctx.entity_of(w)
+        if entity is not None and entity.type == PERSON:
+            if entity.key not in seen:
+                seen.add(entity.key)
+                names.append(w)
+        elif not (w.text == "," or w.upos == "CCONJ"):
+            break
+    return names if len(names) > 1 else []
 
 
 _LIST_BREAKS = {";", ":", "(", ")", "«", "»", '"'}
