@@ -660,23 +660,18 @@ def _plural_role_names(ctx: _Context, word: Word) -> list[Word]:
 
 
 def _names_after_complements(ctx: _Context, word: Word) -> list[Word]:
-    """The names after a plural role's complements and a comma, read on the
-    surface ("i Presidenti di Camera e Senato, Pietro Grasso e Laura
-    Boldrini"): the parser often hangs them on the last complement."""
-    words, i = ctx.sentence.words, word.id
-    while i < len(words) and (words[i].upos in ("ADP", "DET", "CCONJ", "ADJ") or (
-            (e := ctx.entity_of(words[i])) is not None and e.type != PERSON)):
-        i += 1
-    if i >= len(words) or words[i].text != ",":
-        return []
+    """The names that follow a plural role among its complements, read on the
+    surface: "i presidenti di Camera e Senato, Pietro Grasso e Laura
+    Boldrini", "i presidenti del Senato Pietro Grasso e della Camera Laura
+    Boldrini" (the parser hangs them on the complements)."""
     names, seen = [], set()
-    for w in words[i + 1:]:
+    for w in ctx.sentence.words[word.id:]:
         entity = ctx.entity_of(w)
         if entity is not None and entity.type == PERSON:
             if entity.key not in seen:
                 seen.add(entity.key)
                 names.append(w)
-        elif not (w.text == "," or w.upos == "CCONJ"):
+        elif entity is None and not (w.text == "," or w.upos in ("ADP", "DET", "CCONJ", "ADJ")):
             break
     return names if len(names) > 1 else []
 
