@@ -135,7 +135,17 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
     spans = [segment(text, MAX_SEGMENT_CHARS) for _, text, _ in items]
     pieces = [stanza.Document([], text=text[start:end])
               for (_, text, _), text_spans in zip(items, spans) for start, end in text_spans]
-    parsed = iter(pipeline.bulk_process(pieces) if pieces else ())
+    results = list(pipeline.bulk_process(pieces)) if pieces else []
+    # the few pieces whose sentence ends need repair are parsed again, repaired before tagging
+    repair = [i for i, doc in enumerate(results) if _resegmented(doc.to_dict(), doc.text) != doc.to_dict()]
+    if repair:
+        tokenized = pipeline.process([stanza.Document([], text=results[i].text) for i in repair],
+                                     processors="tokenize,mwt")
+        retagged = pipeline.process([stanza.Document(_resegmented(doc.to_dict(), doc.text), text=doc.text)
+                                     for doc in tokenized], processors=TAGGING)
+        for i, doc in zip(repair, retagged):
+            results[i] = doc
+    parsed = iter(results)
     documents = []
     for (doc_id, text, date), text_spans in zip(items, spans):
         sentences: list[Sentence] = []
@@ -143,6 +153,65 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
             sentences += _sentences(next(parsed), text, start, len(sentences))
         documents.append(Document(id=doc_id, text=text, sentences=tuple(sentences), date=date))
     return documents
+
+
+TAGGING = "pos,lemma,depparse,ner"
+
+
+_FULL_STOPS = {".", "!", "?", "\u2026"}
+# Abbreviations a capitalized name follows ("l'on. Pietro Folena", "il sen. Rossi").
+_ABBREVIATIONS = {"on", "sig", "sigg", "sig.ra", "dott", "dott.ssa", "dr", "ing", "avv", "prof", "sen", "geom",
+                  "rag", "arch", "mons", "gen", "col", "cav", "comm", "pres", "min", "art", "st", "mr", "mrs",
+                  "jr", "sr", "p", "s", "ss", "n", "v"}
+
+
+def _resegmented(sentences: list[list[dict]], text: str) -> list[list[dict]]:
+    """Stanza's sentences (as token dicts), with the compact tokenizer's
+    sentence ends repaired.  It sometimes runs on past a full stop ("Il testo inizia qui.
+    Seconda frase."): a sentence is split after a stand-alone ".", "!", "?"
+    or "…" followed by a capitalized word.  It sometimes ends a sentence
+    inside a line at a word that ends nothing ("... Nouri | Al Maliki", "A |
+    Piazza Navona"): such a sentence is joined with the next."""
+    sentences = [part for sentence in sentences for part in _split_at_full_stops(sentence)]
+    joined = [sentences[0]] if sentences else []
+    for sentence in sentences[1:]:
+        last, first = joined[-1][-1], sentence[0]
+        gap = text[last["end_char"]:first["start_char"]] if "end_char" in last and "start_char" in first else "\n"
+        if not last["text"][-1:].isalnum() or "\n" in gap:
+            joined.append(sentence)
+            continue
+        joined[-1] = joined[-1] + _renumbered(sentence, _last_id(joined[-1]))
+    return joined
+
+
+def _split_at_full_stops(sentence: list[dict]) -> list[list[dict]]:
+    parts, current = [], []
+    for i, token in enumerate(sentence):
+        current.append(token)
+        after = sentence[i + 1] if i + 1 < len(sentence) else None
+        before = sentence[i - 1]["text"].lower() if i else ""
+        if token["text"] in _FULL_STOPS and "start_char" in token and after is not None \
+                and "start_char" in after and after["text"][:1].isupper() \
+                and not (token["text"] == "." and before in _ABBREVIATIONS):
+            parts.append(current)
+            current = []
+    if current:
+        parts.append(current)
+    return [parts[0]] + [_renumbered(part, -_last_id_before(part)) for part in parts[1:]] if parts else []
+
+
+def _last_id(sentence: list[dict]) -> int:
+    return max(t["id"][-1] if isinstance(t["id"], tuple) else t["id"] for t in sentence)
+
+
+def _last_id_before(part: list[dict]) -> int:
+    first = part[0]["id"]
+    return (first[0] if isinstance(first, tuple) else first) - 1
+
+
+def _renumbered(sentence: list[dict], shift: int) -> list[dict]:
+    return [{**t, "id": tuple(i + shift for i in t["id"]) if isinstance(t["id"], tuple) else t["id"] + shift}
+            for t in sentence]
 
 
 def segment(text: str, limit: int = MAX_SEGMENT_CHARS) -> list[tuple[int, int]]:

@@ -265,6 +265,32 @@ def test_a_headline_line_is_a_segment_of_its_own() -> None:
         assert [text[s:e] for s, e in parse.segment(text)] == [text]
 
 
+def _token_dicts(text: str, sentences: list[list[str]]) -> list[list[dict[str, Any]]]:
+    out, at = [], 0
+    for words in sentences:
+        rows = []
+        for number, word in enumerate(words, start=1):
+            at = text.index(word, at)
+            rows.append({"id": number, "text": word, "start_char": at, "end_char": at + len(word)})
+            at += len(word)
+        out.append(rows)
+    return out
+
+
+def test_sentence_ends_are_repaired_before_parsing() -> None:
+    text = "Il premier Nouri Al Maliki parla. Poi L'on. Rossi ride"
+    stanza_split = _token_dicts(text, [["Il", "premier", "Nouri"], ["Al", "Maliki", "parla", ".", "Poi", "L'",
+                                                                   "on", ".", "Rossi", "ride"]])
+    repaired = parse._resegmented(stanza_split, text)
+    assert [[t["text"] for t in s] for s in repaired] == [
+        ["Il", "premier", "Nouri", "Al", "Maliki", "parla", "."], ["Poi", "L'", "on", ".", "Rossi", "ride"]]
+    assert [[t["id"] for t in s] for s in repaired] == [list(range(1, 8)), list(range(1, 7))]
+    # a sentence that ends on a word at the end of a line (a headline) stays apart
+    headline = "Titolo\nCorpo del testo."
+    assert parse._resegmented(_token_dicts(headline, [["Titolo"], ["Corpo", "del", "testo", "."]]), headline) == \
+        _token_dicts(headline, [["Titolo"], ["Corpo", "del", "testo", "."]])
+
+
 def test_long_stretches_are_cut_at_sentence_ends_then_whitespace_then_anywhere() -> None:
     punctuated = "Uno due. Tre quattro! «Cinque sei?» Sette otto nove dieci"
     assert [punctuated[s:e] for s, e in parse.segment(punctuated, 20)] == [
