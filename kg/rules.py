@@ -541,8 +541,8 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         # role tagged as an adjective of the name (amod); "È Ignazio La Russa il nuovo reggente"
         # (the role is the subject of a copular name)
         if ctx.lexicon.role_at(ctx.sentence, word) and word.head and (
-                word.deprel in ("appos", "amod") or word.deprel == "nsubj" and any(
-                    c.deprel == "cop" for c in ctx.children.get(word.head, ()))):
+                word.deprel == "appos" or word.deprel == "amod" and ctx.sentence.word(word.head).upos == "PROPN"
+                or word.deprel == "nsubj" and any(c.deprel == "cop" for c in ctx.children.get(word.head, ()))):
             head_entity = ctx.entity_of(ctx.sentence.word(word.head))
             if head_entity and head_entity.type == PERSON:
                 return head_entity
