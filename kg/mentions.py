@@ -445,6 +445,11 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
         for word in sentence.words:
             match = lexicon.role_match(sentence, word) if word.upos in ("NOUN", "PROPN") else None
             office = match is not None
+            if _elliptic_role(sentence, word) and (sentence.index, word.id) not in word_entity:
+                person = _person_after(sentence, word, word_entity, people, lexicon, 1, max_commas=0)
+                if person:
+                    word_entity[(sentence.index, word.id)] = person
+                continue
             if match is None and word.lemma.lower() in lexicon.spouse_nouns:
                 match = ((word.lemma.lower(),), [word])
             if match is None or (sentence.index, word.id) in word_entity:
@@ -484,6 +489,13 @@ def _office_holder(doc: Document, sentence: Sentence, span: list[Word], entities
     return key
 
 
+def _elliptic_role(sentence: Sentence, word: Word) -> bool:
+    """"il presidente del Senato X e quello della Camera Y": "quello" + "di"
+    stands for the role said just before, and for the name after it."""
+    return word.upos == "PRON" and word.lemma.lower() == "quello" and word.id < len(sentence.words) \
+        and sentence.word(word.id + 1).lemma.lower() == "di"
+
+
 def date_index(doc: Document) -> dict[tuple[int, int], object]:
     index = {}
     for sentence in doc.sentences:
@@ -500,12 +512,19 @@ def _span_text(doc: Document, sentence: Sentence, start: int, end: int) -> tuple
     return doc.text[first.start_char:last.end_char], first.start_char, last.end_char
 
 
+def _name_particle(doc: Document, sentence: Sentence, word: Word) -> bool:
+    """A capitalized particle written before a capitalized word: "Di Pietro", "Al Maliki"."""
+    after = next((w for w in sentence.words if w.start_char >= word.end_char), None)
+    return doc.text[word.start_char:word.end_char][:1].isupper() and after is not None \
+        and doc.text[after.start_char:after.end_char][:1].isupper()
+
+
 def _mention(doc: Document, sentence: Sentence, start: int, end: int, type_: str, source: str) -> Mention:
     # leading determiners and prepositions are not part of a name, unless the
-    # NER takes a capitalized particle into a person's name: "Di Pietro", "La Russa"
+    # NER takes a capitalized particle into a person's name: "Di Pietro", "La Russa",
+    # "Al Zarqawi" (read as the contraction a + il, so the written token decides)
     while start < end and sentence.word(start).upos in ("DET", "ADP") and not (
-            source == "ner" and type_ == PERSON and sentence.word(start).text[:1].isupper()
-            and sentence.word(start + 1).text[:1].isupper()):
+            source == "ner" and type_ == PERSON and _name_particle(doc, sentence, sentence.word(start))):
         start += 1
     text, s, e = _span_text(doc, sentence, start, end)
     return Mention(sentence=sentence.index, start=start, end=end, text=text, type=type_, source=source,

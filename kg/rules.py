@@ -534,7 +534,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
                 linked = ctx.entity_of(child)
                 if linked and linked.type == PERSON:
                     return linked
-        names = _plural_role_names(ctx, word)
+        names = _plural_role_names(ctx, word) or _group_members(ctx, word)
         if names:
             return ctx.entity_of(names[0])
         # "Mario Rossi, segretario del partito" (appos); "il generale Lansana Conté" with the
@@ -547,6 +547,36 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
             if head_entity and head_entity.type == PERSON:
                 return head_entity
     return None
+
+
+def _own_office(ctx: _Context, word: Word) -> bool:
+    """A role noun (or an elliptic "quello") with a "di" complement of its own."""
+    return (ctx.lexicon.role_at(ctx.sentence, word) is not None or word.lemma.lower() == "quello") and any(
+        c.deprel.startswith("nmod") and "di" in ctx.case_of(c) for c in ctx.children.get(word.id, ()))
+
+
+_INTRODUCERS = {":", "quali", "come", "cui"}  # "tra cui"
+_GROUP_NOUNS = {"personalità", "carica", "autorità", "esponente", "rappresentante", "ospite", "leader",
+                "membro", "partecipante", "invitato", "presente", "relatore", "nome", "figura", "delegato"}
+
+
+def _group_members(ctx: _Context, word: Word) -> list[Word]:
+    """"le più alte cariche dello Stato: il Presidente X, ...", "varie
+    personalità, quali il presidente X, ...": a plural noun for a group of
+    people stands for the people listed after it (the first of them here;
+    ``_listed`` finds the rest)."""
+    if word.feat("Number") != "Plur" or word.lemma.lower() not in _GROUP_NOUNS:
+        return []
+    words = ctx.sentence.words
+    for i in range(word.id, min(len(words), word.id + 8)):
+        w = words[i]
+        if w.text in _INTRODUCERS or w.lemma.lower() in _INTRODUCERS:
+            first = next((x for x in words[i + 1:i + 5] if ctx.entity_of(x) is not None), None)
+            entity = ctx.entity_of(first) if first is not None else None
+            return [first] if entity is not None and entity.type == PERSON else []
+        if w.upos in ("VERB", "AUX") or w.text in (";", "(", ")"):
+            return []
+    return []
 
 
 def _spread(ctx: _Context, word: Word, lists: bool = False) -> list[Word]:
@@ -603,6 +633,8 @@ def _listed(ctx: _Context, word: Word) -> list[Word]:
         return []
     words, out, current = ctx.sentence.words, [], first.key
     i = word.id  # index of the word after ``word``
+    if ctx.entity_of(word) is None:  # a group noun: the list starts at its first member
+        i = next((w.id for w in words[word.id:] if _resolve(ctx, w) is first), len(words))
     while i < len(words):
         w = words[i]
         entity = _resolve(ctx, w)
@@ -619,7 +651,7 @@ def _listed(ctx: _Context, word: Word) -> list[Word]:
         if entity is not None and (entity.key == current or entity.type != first.type):
             i += 1
             continue
-        if w.upos in ("ADP", "DET", "ADJ", "NUM") or w.upos == "NOUN" and words[i - 1].upos in ("ADP", "DET"):
+        if w.upos in ("ADP", "DET", "ADJ", "NUM") or w.upos in ("NOUN", "PROPN") and words[i - 1].upos in ("ADP", "DET"):
             i += 1
             continue
         break
@@ -773,9 +805,13 @@ class Emitter:
             confidence = (emit.confidence or rule.confidence) * reliability
             head = bound[emit.subject]
             # a coordinated role noun carries its own title ("della sindaca X e del generale Y")
+            # and an office of its own ("del Senato X e quello della Camera Y"), when the fact is
+            # about the first role's own complement
+            office = ctx.lexicon.role_at(ctx.sentence, head) is not None and bound[emit.object].head == head.id
             subjects = list(dict.fromkeys(
                 e.key for w in _spread(ctx, head, emit.lists) + _co_agents(ctx, head, bound) if (e := _resolve(ctx, w))
-                and (w is head or emit.form != "role" or not ctx.lexicon.role_at(ctx.sentence, w))))
+                and (w is head or (emit.form != "role" or not ctx.lexicon.role_at(ctx.sentence, w))
+                     and not (office and _own_office(ctx, w)))))
             objects = self._objects(ctx, emit, bound[emit.object])
             # "i presidenti di Camera e Senato, X e Y": as many names as bodies pair up in order
             if _plural_role_names(ctx, head) and emit.form == "entity" and len(subjects) == len(objects) > 1:
