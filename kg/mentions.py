@@ -164,6 +164,7 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     agents = {e.key for e in entities if e.type in (PERSON, ORGANIZATION)}
     implicit = dropped_subjects(doc, word_entity, people)
     implicit.update(subjects_hung_on_a_place(doc, word_entity, people, implicit))
+    implicit.update(subjects_hung_on_a_phrase(doc, word_entity, people, implicit))
     implicit.update(shared_subjects(doc, word_entity, agents, implicit))
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
                              word_date=date_index(doc), implicit_subject=implicit)
@@ -244,6 +245,31 @@ def subjects_hung_on_a_place(doc: Document, word_entity: dict, people: set[str],
             key = (sentence.index, verb.id)
             if verb.upos == "VERB" and key not in implicit and not any(
                     c.deprel in _SUBJECTS for c in sentence.children(verb.id)):
+                found[key] = person
+    return found
+
+
+def subjects_hung_on_a_phrase(doc: Document, word_entity: dict, people: set[str],
+                              implicit: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
+    """"Subito dopo la vittoria Renzi ha tenuto un comizio": a name right
+    before a verb that has no subject, hung by the parser on the phrase
+    before it (a bare nmod of the verb's own obl), is the verb's subject."""
+    found: dict[tuple[int, int], str] = {}
+    for sentence in doc.sentences:
+        for word in sentence.words:
+            person = word_entity.get((sentence.index, word.id))
+            if person not in people or word.deprel != "nmod" or any(
+                    c.deprel == "case" for c in sentence.children(word.id)):
+                continue
+            phrase = sentence.word(word.head)
+            if phrase.deprel != "obl" or not phrase.head:
+                continue
+            verb = sentence.word(phrase.head)
+            between = sentence.words[word.id:verb.id - 1]
+            key = (sentence.index, verb.id)
+            if verb.upos == "VERB" and verb.id > word.id and key not in implicit and all(
+                    word_entity.get((sentence.index, w.id)) == person or w.deprel.startswith(("aux", "advmod", "expl"))
+                    for w in between) and not any(c.deprel in _SUBJECTS for c in sentence.children(verb.id)):
                 found[key] = person
     return found
 
@@ -604,8 +630,10 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
     for w in sentence.words:
         # a capitalized event noun the NER leaves alone is still one: il "Meeting" di Rimini
         following = sentence.word(w.id + 1).lemma.lower() if w.id < len(sentence.words) else ""
+        # the form too: the lemmatizer garbles rare nouns ("comizio" -> "comizio!!!")
+        noun = w.lemma.lower() if w.lemma.lower() in lexicon.event_nouns else w.text.lower()
         if w.id not in taken and (w.upos == "NOUN" or w.upos == "PROPN" and w.ner == "O") \
-                and w.lemma.lower() in lexicon.event_nouns and (w.lemma.lower(), following) not in lexicon.not_events:
+                and noun in lexicon.event_nouns and (noun, following) not in lexicon.not_events:
             found.append(_event_mention(doc, sentence, w, found))
             taken.add(w.id)
     for w in sentence.words:
