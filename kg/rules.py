@@ -550,9 +550,11 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
 
 
 def _own_office(ctx: _Context, word: Word) -> bool:
-    """A role noun (or an elliptic "quello") with a "di" complement of its own."""
+    """A role noun (or an elliptic "quello") with a "di" complement or a
+    demonym of its own ("e dal premier spagnolo Mariano Rajoy")."""
     return (ctx.lexicon.role_at(ctx.sentence, word) is not None or word.lemma.lower() == "quello") and any(
-        c.deprel.startswith("nmod") and "di" in ctx.case_of(c) for c in ctx.children.get(word.id, ()))
+        c.deprel.startswith("nmod") and "di" in ctx.case_of(c) or c.deprel == "amod" and ctx.lexicon.country_of(c.lemma)
+        for c in ctx.children.get(word.id, ()))
 
 
 _INTRODUCERS = {":", "quali", "come", "cui"}  # "tra cui"
