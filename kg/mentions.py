@@ -516,10 +516,11 @@ def _office_holder(doc: Document, sentence: Sentence, span: list[Word], entities
 
 
 def _elliptic_role(sentence: Sentence, word: Word) -> bool:
-    """"il presidente del Senato X e quello della Camera Y": "quello" + "di"
-    stands for the role said just before, and for the name after it."""
+    """"il presidente del Senato X e quello della Camera Y", "il ministro
+    dell'Interno X e quello al Lavoro Y": "quello" + a preposition stands for
+    the role said just before, and for the name after it."""
     return word.upos == "PRON" and word.lemma.lower() == "quello" and word.id < len(sentence.words) \
-        and sentence.word(word.id + 1).lemma.lower() == "di"
+        and sentence.word(word.id + 1).lemma.lower() in ("di", "a", "per")
 
 
 def date_index(doc: Document) -> dict[tuple[int, int], object]:
