@@ -352,6 +352,11 @@ def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set
         if child.deprel in NAME_LINKS and key in people and not lexicon.role_at(sentence, child) and not any(
                 c.deprel == "case" for c in sentence.children(child.id)) and not skipped - {key}:
             return key
+    # a bare role right after a name is set beside it ("Mark Kelly marito della deputata X",
+    # the comma left out)
+    before = word_entity.get((sentence.index, word.id - 1))
+    if before in people and not any(c.deprel == "det" for c in sentence.children(word.id)):
+        return before
     # a name that follows the role's own complements beats one before a comma:
     # "Sergio Mattarella, il ministro dell'Interno Matteo Salvini e ..."
     return _person_next(sentence, word, word_entity, people, role_length) or \
