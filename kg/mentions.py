@@ -419,6 +419,8 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
             continue
         if w.upos == "NOUN" and sentence.word(i - 1).upos in ("ADP", "DET", "ADJ"):
             continue  # "del consiglio", "degli Esteri", ", il brasiliano", "della Grande mela"
+        if w.upos in ("NOUN", "ADJ") and word_entity.get((sentence.index, i - 1)) not in (None, *people):
+            continue  # the rest of a body's name: "alla commissione attività produttive"
         if w.text == "," and commas < max_commas:
             commas += 1
             continue
