@@ -44,6 +44,7 @@ class Lexicon:
     named_event_heads: frozenset[str]
     not_events: frozenset[tuple[str, str]]
     unique_offices: frozenset[tuple[str, ...]]
+    group_nouns: frozenset[str]
 
     @functools.cached_property
     def _roles_by_first_lemma(self) -> dict[str, list[tuple[str, ...]]]:
@@ -130,6 +131,7 @@ def load_lexicon() -> Lexicon:
         named_event_heads=frozenset(data["named_event_heads"]),
         not_events=frozenset(tuple(phrase.split()) for phrase in data["not_events"]),
         unique_offices=frozenset(tuple(office.split()) for office in data["unique_offices"]),
+        group_nouns=frozenset(data["group_nouns"]),
     )
 
 

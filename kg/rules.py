@@ -558,8 +558,6 @@ def _own_office(ctx: _Context, word: Word) -> bool:
 
 
 _INTRODUCERS = {":", "quali", "come", "cui"}  # "tra cui"
-_GROUP_NOUNS = {"personalità", "carica", "autorità", "esponente", "rappresentante", "ospite", "leader",
-                "membro", "partecipante", "invitato", "presente", "relatore", "nome", "figura", "delegato"}
 
 
 def _group_members(ctx: _Context, word: Word) -> list[Word]:
@@ -567,7 +565,7 @@ def _group_members(ctx: _Context, word: Word) -> list[Word]:
     personalità, quali il presidente X, ...": a plural noun for a group of
     people stands for the people listed after it (the first of them here;
     ``_listed`` finds the rest)."""
-    if word.feat("Number") != "Plur" or word.lemma.lower() not in _GROUP_NOUNS:
+    if word.feat("Number") != "Plur" or word.lemma.lower() not in ctx.lexicon.group_nouns:
         return []
     words = ctx.sentence.words
     for i in range(word.id, min(len(words), word.id + 8)):
@@ -588,7 +586,7 @@ def _spread(ctx: _Context, word: Word, lists: bool = False) -> list[Word]:
     # a conjunct may hang on any word of the first name: "il premier Nuri al-Maliki e il
     # presidente Jalal Talabani" puts "presidente" under "-Maliki", not under "premier"
     # (only names after it: "X (PD) e Y" coordinates X, not the bracket's word)
-    heads = {w.id for w in out} | {w.id for w in _same_mention(ctx, word) if w.id > word.id}
+    heads = {w.id for w in out} | {w.id for w in _name_after(ctx, word)}
     for w in ctx.sentence.words:  # conjuncts follow their head, so one pass in order finds chains
         if w.deprel == "conj" and w.head in heads and w not in out:
             out.append(w)
@@ -673,19 +671,18 @@ def _co_agents(ctx: _Context, subject: Word, bound: dict[str, Word]) -> list[Wor
             and ctx.case_of(w) & _TOGETHER and (e := _resolve(ctx, w)) is not None and e.type in (PERSON, ORGANIZATION)]
 
 
-def _same_mention(ctx: _Context, word: Word) -> list[Word]:
-    """The words next to ``word`` that stand for the same entity (a role noun
-    and the name after it, the parts of a name)."""
+def _name_after(ctx: _Context, word: Word) -> list[Word]:
+    """The words right after ``word`` that stand for the same entity (the
+    name after a role noun, the rest of a name), across a particle ("al-")."""
     key = ctx.annotated.word_entity.get((ctx.sentence.index, word.id))
     if key is None or word.id in ctx.silent:
         return []
-    same = lambda i: 1 <= i <= len(ctx.sentence.words) and ctx.annotated.word_entity.get((ctx.sentence.index, i)) == key
-    first = last = word.id
-    while same(first - 1) or (first > 2 and ctx.sentence.word(first - 1).upos in ("ADP", "DET") and same(first - 2)):
-        first -= 1
-    while same(last + 1) or (last + 2 <= len(ctx.sentence.words) and ctx.sentence.word(last + 1).upos in ("ADP", "DET") and same(last + 2)):
+    words = ctx.sentence.words
+    same = lambda i: i <= len(words) and ctx.annotated.word_entity.get((ctx.sentence.index, i)) == key
+    last = word.id
+    while same(last + 1) or (same(last + 2) and words[last].upos in ("ADP", "DET")):
         last += 1
-    return list(ctx.sentence.words[first - 1:last])
+    return list(words[word.id:last])
 
 
 def _plural_role_names(ctx: _Context, word: Word) -> list[Word]:
