@@ -136,14 +136,16 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
     pieces = [stanza.Document([], text=text[start:end])
               for (_, text, _), text_spans in zip(items, spans) for start, end in text_spans]
     results = list(pipeline.bulk_process(pieces)) if pieces else []
-    # the few pieces whose sentence ends need repair are parsed again, repaired before tagging
-    repair = [i for i, doc in enumerate(results) if _resegmented(doc.to_dict(), doc.text) != doc.to_dict()]
+    # the few pieces whose sentence ends need repair are tagged and parsed again from their
+    # repaired tokens
+    repair = {}
+    for i, doc in enumerate(results):
+        sentences = doc.to_dict()
+        repaired = _resegmented(sentences, doc.text)
+        if repaired != sentences:
+            repair[i] = stanza.Document(_tokens_only(repaired), text=doc.text)
     if repair:
-        tokenized = pipeline.process([stanza.Document([], text=results[i].text) for i in repair],
-                                     processors="tokenize,mwt")
-        retagged = pipeline.process([stanza.Document(_resegmented(doc.to_dict(), doc.text), text=doc.text)
-                                     for doc in tokenized], processors=TAGGING)
-        for i, doc in zip(repair, retagged):
+        for i, doc in zip(repair, pipeline.process(list(repair.values()), processors=TAGGING)):
             results[i] = doc
     parsed = iter(results)
     documents = []
@@ -198,6 +200,12 @@ def _split_at_full_stops(sentence: list[dict]) -> list[list[dict]]:
     if current:
         parts.append(current)
     return [parts[0]] + [_renumbered(part, -_last_id_before(part)) for part in parts[1:]] if parts else []
+
+
+def _tokens_only(sentences: list[list[dict]]) -> list[list[dict]]:
+    """Token dicts as the tokenizer left them, without the tags of the first parse."""
+    return [[{key: t[key] for key in ("id", "text", "start_char", "end_char") if key in t} for t in sentence]
+            for sentence in sentences]
 
 
 def _last_id(sentence: list[dict]) -> int:
