@@ -165,7 +165,6 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     people = {e.key for e in entities if e.type == PERSON}
     agents = {e.key for e in entities if e.type in (PERSON, ORGANIZATION)}
     implicit = dropped_subjects(doc, word_entity, people)
-    implicit.update(subjects_hung_on_a_place(doc, word_entity, people, implicit))
     implicit.update(subjects_hung_on_a_phrase(doc, word_entity, people, implicit))
     implicit.update(shared_subjects(doc, word_entity, agents, implicit))
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
@@ -227,51 +226,34 @@ def dropped_subjects(doc: Document, word_entity: dict, people: set[str]) -> dict
     return implicit
 
 
-def subjects_hung_on_a_place(doc: Document, word_entity: dict, people: set[str],
-                             implicit: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
-    """"A Berlino Romano Prodi ha detto ...": the parser often reads a name
-    right after a fronted place as more of the place's name (flat:name), and
-    the verb is left without a subject.  When the NER keeps the two apart,
-    the person is the subject of the verb the place hangs on."""
-    found: dict[tuple[int, int], str] = {}
-    for sentence in doc.sentences:
-        for word in sentence.words:
-            person = word_entity.get((sentence.index, word.id))
-            if not word.deprel.startswith("flat") or person not in people:
-                continue
-            place = sentence.word(word.head)
-            owner = word_entity.get((sentence.index, place.id))
-            if owner is None or owner == person or place.deprel != "obl" or not place.head:
-                continue
-            verb = sentence.word(place.head)
-            key = (sentence.index, verb.id)
-            if verb.upos == "VERB" and key not in implicit and not any(
-                    c.deprel in _SUBJECTS for c in sentence.children(verb.id)):
-                found[key] = person
-    return found
-
-
 def subjects_hung_on_a_phrase(doc: Document, word_entity: dict, people: set[str],
                               implicit: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
-    """"Subito dopo la vittoria Renzi ha tenuto un comizio": a name right
-    before a verb that has no subject, hung by the parser on the phrase
-    before it (a bare nmod of the verb's own obl), is the verb's subject."""
+    """A verb without a subject whose subject the parser hung on the phrase
+    before it (an obl of that verb): "A Berlino Romano Prodi ha detto ..."
+    reads the name as more of the place's name (flat:name), which the NER
+    keeps apart; "Subito dopo la vittoria Renzi ha tenuto un comizio" makes
+    it a bare nmod of "vittoria", right before the verb."""
     found: dict[tuple[int, int], str] = {}
     for sentence in doc.sentences:
         for word in sentence.words:
             person = word_entity.get((sentence.index, word.id))
-            if person not in people or word.deprel != "nmod" or any(
-                    c.deprel == "case" for c in sentence.children(word.id)):
+            flat = word.deprel.startswith("flat")
+            bare = word.deprel == "nmod" and not any(c.deprel == "case" for c in sentence.children(word.id))
+            if person not in people or not (flat or bare):
                 continue
             phrase = sentence.word(word.head)
             if phrase.deprel != "obl" or not phrase.head:
                 continue
             verb = sentence.word(phrase.head)
-            between = sentence.words[word.id:verb.id - 1]
-            key = (sentence.index, verb.id)
-            if verb.upos == "VERB" and verb.id > word.id and key not in implicit and all(
+            if flat:
+                hung = word_entity.get((sentence.index, phrase.id)) not in (None, person)
+            else:
+                hung = verb.id > word.id and all(
                     word_entity.get((sentence.index, w.id)) == person or w.deprel.startswith(("aux", "advmod", "expl"))
-                    for w in between) and not any(c.deprel in _SUBJECTS for c in sentence.children(verb.id)):
+                    for w in sentence.words[word.id:verb.id - 1])
+            key = (sentence.index, verb.id)
+            if hung and verb.upos == "VERB" and key not in implicit and key not in found and not any(
+                    c.deprel in _SUBJECTS for c in sentence.children(verb.id)):
                 found[key] = person
     return found
 
@@ -480,7 +462,7 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
         for word in sentence.words:
             match = lexicon.role_match(sentence, word) if word.upos in ("NOUN", "PROPN") else None
             office = match is not None
-            if _elliptic_role(sentence, word) and (sentence.index, word.id) not in word_entity:
+            if elliptic_role(sentence, word) and (sentence.index, word.id) not in word_entity:
                 person = _person_after(sentence, word, word_entity, people, lexicon, 1, max_commas=0)
                 if person:
                     word_entity[(sentence.index, word.id)] = person
@@ -524,7 +506,7 @@ def _office_holder(doc: Document, sentence: Sentence, span: list[Word], entities
     return key
 
 
-def _elliptic_role(sentence: Sentence, word: Word) -> bool:
+def elliptic_role(sentence: Sentence, word: Word) -> bool:
     """"il presidente del Senato X e quello della Camera Y", "il ministro
     dell'Interno X e quello al Lavoro Y": "quello" + a preposition stands for
     the role said just before, and for the name after it."""

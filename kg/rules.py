@@ -48,7 +48,7 @@ from typing import Iterable, Iterator
 
 import yaml
 
-from kg.mentions import NAME_LINKS, Lexicon, entity_key, load_lexicon, normalize_name
+from kg.mentions import NAME_LINKS, Lexicon, elliptic_role, entity_key, load_lexicon, normalize_name
 from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, AnnotatedDocument, Entity, Fact,
                       Provenance, Sentence, Word)
 from kg.vocab import KG
@@ -552,7 +552,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
 def _own_office(ctx: _Context, word: Word) -> bool:
     """A role noun (or an elliptic "quello") with a "di" complement or a
     demonym of its own ("e dal premier spagnolo Mariano Rajoy")."""
-    return (ctx.lexicon.role_at(ctx.sentence, word) is not None or word.lemma.lower() == "quello") and any(
+    return (ctx.lexicon.role_at(ctx.sentence, word) is not None or elliptic_role(ctx.sentence, word)) and any(
         c.deprel.startswith("nmod") and "di" in ctx.case_of(c) or c.deprel == "amod" and ctx.lexicon.country_of(c.lemma)
         for c in ctx.children.get(word.id, ()))
 
