@@ -89,6 +89,22 @@ BUDGETS = {
 }
 
 
+def with_overrides(budget: Budget, items: list[str]) -> Budget:
+    """The budget with ``NAME=VALUE`` settings replaced (minutes are floats,
+    batch sizes and epochs integers)."""
+    for item in items:
+        name, _, value = item.partition("=")
+        field = next((f for f in fields(Budget) if f.name == name), None)
+        if field is None:
+            raise ValueError(f"--set {item}: no budget setting {name!r}")
+        try:
+            number = float(value) if field.type == "float" else int(value)
+        except ValueError:
+            raise ValueError(f"--set {item}: {value!r} is not a number of the right kind") from None
+        budget = replace(budget, **{name: number})
+    return budget
+
+
 def read_sentences(path: Path) -> list[list[str]]:
     """CoNLL-U sentences as line lists, without empty nodes (Stanza's
     trainers do not need them) and with enhanced deps dropped."""
@@ -354,12 +370,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     stages = args.stages.split(",")
     random.seed(1)
-    budget = BUDGETS[args.budget]
-    for item in args.overrides:
-        name, _, value = item.partition("=")
-        if name not in {f.name for f in fields(Budget)}:
-            parser.error(f"--set {item}: no budget setting {name!r}")
-        budget = replace(budget, **{name: type(getattr(budget, name))(float(value))})
+    try:
+        budget = with_overrides(BUDGETS[args.budget], args.overrides)
+    except ValueError as exc:
+        parser.error(str(exc))
     plan = Plan(args.data, args.work, budget, prepare_ud(args.data, args.work), args.start)
     for d in (plan.models, plan.logs):
         d.mkdir(parents=True, exist_ok=True)

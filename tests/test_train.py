@@ -1,6 +1,8 @@
 """kg.train's data preparation and export, on tiny stand-in files (training itself is Stanza's)."""
 import json
 
+import pytest
+
 from kg import train
 
 
@@ -38,3 +40,11 @@ def test_export_ships_final_models_only(tmp_path):
 def test_every_budget_names_every_stage():
     for budget in train.BUDGETS.values():
         assert set(budget.minutes()) == set(train.STAGES) and all(m > 0 for m in budget.minutes().values())
+
+
+def test_budget_settings_can_be_overridden_by_name():
+    budget = train.with_overrides(train.BUDGETS["cpu"], ["ner_finetune=60", "pos_batch=250"])
+    assert (budget.ner_finetune, budget.pos_batch, budget.ner) == (60.0, 250, train.BUDGETS["cpu"].ner)
+    for bad in (["nope=1"], ["pos_batch=2.5"], ["pos=many"]):
+        with pytest.raises(ValueError, match="--set"):
+            train.with_overrides(train.BUDGETS["cpu"], bad)
