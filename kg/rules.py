@@ -785,6 +785,12 @@ def _negated(ctx: _Context, rule: Rule, bound: dict[str, Word]) -> bool:
                for c in ctx.children.get(word.id, ()))
 
 
+def _named_by(ctx: _Context, key: str, text: str) -> bool:
+    """Whether an entity's name is ``text`` ("il Papa", a person known by the office)."""
+    entity = ctx.entities.get(key)
+    return entity is not None and normalize_name(entity.label) == normalize_name(text)
+
+
 class Emitter:
     """Turns matches into Facts, minting country Places for demonyms."""
 
@@ -820,12 +826,8 @@ class Emitter:
             for subject, objs in pairs:
                 for obj, datatype in objs:
                     # "il Papa" (a person known only by the office) has no title "papa" to tell
-                    if obj != subject and not (emit.form == "role" and self._named_by(subject, obj)):
+                    if obj != subject and not (emit.form == "role" and _named_by(ctx, subject, obj)):
                         yield Fact(subject, emit.predicate, obj, provenance, datatype, round(confidence, 3))
-
-    def _named_by(self, key: str, text: str) -> bool:
-        entity = next((e for e in self.annotated.entities if e.key == key), None)
-        return entity is not None and normalize_name(entity.label) == normalize_name(text)
 
     def _mention_words(self, ctx: _Context, word: Word) -> list[Word]:
         """The word and the rest of the name it is part of, so evidence spans
