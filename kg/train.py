@@ -301,8 +301,11 @@ def train_tagger_then_parser(plan: Plan, stages: list[str]) -> None:
         run_stage(f"retag-{split}", 30, [
             "stanza.models.tagger", *plan.stanza_args("tagger"), "--mode", "predict",
             "--eval_file", str(plan.ud[split]), "--output_file", str(retagged[split])], plan.logs)
+    # A parser continued from the shipped one keeps its architecture and
+    # vocabulary and learns the new tagger's errors from the retagged data.
+    trainer = ["kg.parser_resume", str(plan.start / "parser.pt")] if plan.start else ["stanza.models.parser"]
     run_stage("depparse", plan.budget.depparse, [
-        "stanza.models.parser", *plan.stanza_args("parser"), "--train_file", str(retagged["train"]),
+        *trainer, *plan.stanza_args("parser"), "--train_file", str(retagged["train"]),
         "--eval_file", str(retagged["dev"]), "--output_file", str(plan.work / "parse_dev.pred.conllu"),
         "--hidden_dim", "200", "--char_hidden_dim", "200", "--deep_biaff_hidden_dim", "200",
         "--num_layers", "2", "--batch_size", str(plan.budget.depparse_batch), "--max_steps", "30000",
@@ -363,8 +366,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="override one budget setting (repeatable): a stage's minutes, e.g. "
                              "ner_finetune=100, or pos_batch, depparse_batch, mwt_epochs, lemma_epochs")
     parser.add_argument("--start", type=Path, default=None,
-                        help="a shipped model directory to continue from (ner_finetune resumes its "
-                             "nertagger.pt; its pretrain.pt is used as the word vectors)")
+                        help="a shipped model directory to continue from (depparse resumes its parser.pt "
+                             "and ner_finetune its nertagger.pt; its pretrain.pt is used as the word "
+                             "vectors, so a tagger trained anew shares them)")
     parser.add_argument("--parallel", action="store_true",
                         help="train independent stages at the same time (GPU or many cores)")
     args = parser.parse_args(argv)

@@ -48,3 +48,25 @@ def test_budget_settings_can_be_overridden_by_name():
     for bad in (["nope=1"], ["pos_batch=2.5"], ["pos=many"]):
         with pytest.raises(ValueError, match="--set"):
             train.with_overrides(train.BUDGETS["cpu"], bad)
+
+
+def test_a_resumed_parser_encodes_new_data_with_its_own_vocabulary(tmp_path):
+    """Retagged data with a feature the shipped parser never saw must index
+    inside the shipped parser's embeddings: one column per feature it knows."""
+    from stanza.utils.conll import CoNLL
+
+    from kg import parser_resume
+    from kg.parse import compact_dir
+
+    saved = parser_resume.saved_vocab(str(compact_dir() / "parser.pt"))
+    conllu = tmp_path / "retagged.conllu"
+    conllu.write_text("# text = Roma vince\n"
+                      "1\tRoma\tRoma\tPROPN\tSP\tInventedFeature=Yes\t2\tnsubj\t_\t_\n"
+                      "2\tvince\tvincere\tVERB\tV\tMood=Ind|Number=Sing\t0\troot\t_\t_\n\n")
+    args = {"batch_size": 100, "shorthand": "it_kg", "lang": "it"}
+    loader = parser_resume.loader_with_vocab(saved)(CoNLL.conll2doc(input_file=str(conllu)), 100, args, None)
+    feats = next(iter(loader))[6][0]  # words x features
+    sizes = saved["feats"].lens()
+    assert loader.vocab is saved
+    assert feats.shape == (3, len(sizes))  # ROOT and two words
+    assert all(int(feats[:, column].max()) < size for column, size in enumerate(sizes))
