@@ -24,8 +24,8 @@ DEMONYM, DATE, SPEECH, REL_PRON, AFTER_PLACE (booleans).  Values: a scalar, {IN:
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
 descendants (none below another match),
-``.`` / ``;`` immediately / anywhere before, ``$++`` / ``$--`` a sibling
-to the right / left.
+``.`` / ``;`` immediately / anywhere before, ``<-`` the nearest matching word
+before LEFT, ``$++`` / ``$--`` a sibling to the right / left.
 
 An ``object`` is an entity unless ``form`` says otherwise: ``role`` (the
 role noun phrase as a string), ``country`` (the country of a demonym),
@@ -53,7 +53,7 @@ from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, AnnotatedDocument, Ent
                       Provenance, Sentence, Word)
 from kg.vocab import KG
 
-OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "$++", "$--")
+OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
          "DEMONYM", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE")
 FORMS = ("entity", "role", "country", "date", "clause")
@@ -480,6 +480,14 @@ def _nearest_descendants(ctx: _Context, left: Word, attrs) -> list[Word]:
     return sorted(found, key=lambda w: w.id)
 
 
+def _nearest_before(ctx: _Context, left: Word, attrs) -> list[Word]:
+    """The closest matching word before ``left``, whatever the tree says:
+    "preparare la riunione, in programma giovedì" describes the riunione even
+    when the parser hangs "in programma" on the verb."""
+    before = ctx.sentence.words[:left.id - 1]
+    return next(([w] for w in reversed(before) if _word_ok(ctx, w, attrs)), [])
+
+
 def match(ctx: _Context, rule: Rule) -> Iterator[dict[str, Word]]:
     def extend(i: int, bound: dict[str, Word]) -> Iterator[dict[str, Word]]:
         if i == len(rule.nodes):
@@ -490,6 +498,8 @@ def match(ctx: _Context, rule: Rule) -> Iterator[dict[str, Word]]:
             candidates = [w for w in ctx.anchors(node.attrs) if _word_ok(ctx, w, node.attrs)]
         elif node.op == ">>!":
             candidates = _nearest_descendants(ctx, bound[node.left], node.attrs)
+        elif node.op == "<-":
+            candidates = _nearest_before(ctx, bound[node.left], node.attrs)
         else:
             candidates = [w for w in _related(ctx, bound[node.left], node.op) if _word_ok(ctx, w, node.attrs)]
         used = {w.id for w in bound.values()}
