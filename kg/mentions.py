@@ -26,6 +26,7 @@ NER_TYPES = {"PER": PERSON, "ORG": ORGANIZATION, "LOC": PLACE, "GPE": PLACE}
 _ARTICLE = re.compile(r"^(?:(?:il|lo|la|i|gli|le|un|uno|una)\s+|(?:l|un|gl)['’]\s*)", re.IGNORECASE)
 # dependency links from a noun to the name it introduces
 NAME_LINKS = ("appos", "flat", "flat:name", "nmod", "compound", "nsubj")
+_ACTION_SUFFIXES = ("zione", "sione", "mento", "aggio")
 _DEFINITE = {"il", "lo", "la", "i", "gli", "le", "l'", "l’", "questo", "questa", "tale", "stesso", "stessa"}
 
 
@@ -45,6 +46,31 @@ class Lexicon:
     not_events: frozenset[tuple[str, str]]
     unique_offices: frozenset[tuple[str, ...]]
     group_nouns: frozenset[str]
+    occurrence_verbs: frozenset[str]
+    reflexive_occurrence_verbs: frozenset[str]
+
+    def takes_place(self, sentence: Sentence, noun: Word) -> bool:
+        """An action noun that "è avvenuto", "si è svolto", "si terrà" or is
+        "tenutosi" names an event: "l'ufficializzazione è avvenuta il 27
+        gennaio".  Only action nouns: the parser hangs other subjects
+        ("questa mattina", "il calciatore") on the same verbs."""
+        if not noun.lemma.lower().endswith(_ACTION_SUFFIXES):
+            return False
+        verbs = [c for c in sentence.children(noun.id) if c.deprel == "acl"]
+        if noun.deprel in ("nsubj", "nsubj:pass") and noun.head:
+            verbs.append(sentence.word(noun.head))
+        for verb in verbs:
+            lemma = verb.lemma.lower()
+            if verb.upos != "VERB":
+                continue
+            if lemma in self.occurrence_verbs:
+                return True
+            # "si tiene", "è stato celebrato", "svoltosi": not "il ministro tiene un discorso"
+            if lemma in self.reflexive_occurrence_verbs and (
+                    verb.deprel == "acl" or noun.deprel == "nsubj:pass"
+                    or any(c.lemma.lower() == "si" for c in sentence.children(verb.id))):
+                return True
+        return False
 
     @functools.cached_property
     def _roles_by_first_lemma(self) -> dict[str, list[tuple[str, ...]]]:
@@ -132,6 +158,8 @@ def load_lexicon() -> Lexicon:
         not_events=frozenset(tuple(phrase.split()) for phrase in data["not_events"]),
         unique_offices=frozenset(tuple(office.split()) for office in data["unique_offices"]),
         group_nouns=frozenset(data["group_nouns"]),
+        occurrence_verbs=frozenset(data["occurrence_verbs"]),
+        reflexive_occurrence_verbs=frozenset(data["reflexive_occurrence_verbs"]),
     )
 
 
@@ -625,7 +653,8 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
         # the form too: the lemmatizer garbles rare nouns ("comizio" -> "comizio!!!")
         noun = w.lemma.lower() if w.lemma.lower() in lexicon.event_nouns else w.text.lower()
         if w.id not in taken and (w.upos == "NOUN" or w.upos == "PROPN" and w.ner == "O") \
-                and noun in lexicon.event_nouns and (noun, following) not in lexicon.not_events:
+                and (noun in lexicon.event_nouns or w.upos == "NOUN" and lexicon.takes_place(sentence, w)) \
+                and (noun, following) not in lexicon.not_events:
             found.append(_event_mention(doc, sentence, w, found))
             taken.add(w.id)
     for w in sentence.words:
