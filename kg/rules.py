@@ -384,6 +384,8 @@ def _value_ok(spec, value) -> bool:
 
 
 def _entity_class_ok(spec, entity: Entity | None) -> bool:
+    if isinstance(spec, dict) and "NOT_IN" in spec:  # no entity, or one of another class
+        return entity is None or not _entity_class_ok({"IN": spec["NOT_IN"]}, entity)
     wanted = set(_values(spec)) if isinstance(spec, dict) and "IN" in spec else {spec}
     if entity is None:
         return False
