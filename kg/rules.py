@@ -572,12 +572,20 @@ def _own_office(ctx: _Context, word: Word) -> bool:
 _INTRODUCERS = {":", "quali", "come", "cui"}  # "tra cui"
 
 
+def _plural(ctx: _Context, word: Word) -> bool:
+    """Plural by its own features or, for a noun with one form for both
+    ("le personalità", "varie autorità"), by its article or adjectives."""
+    number = word.feat("Number")
+    return number == "Plur" or not number and any(
+        c.deprel in ("det", "amod") and c.feat("Number") == "Plur" for c in ctx.children.get(word.id, ()))
+
+
 def _group_members(ctx: _Context, word: Word) -> list[Word]:
     """"le più alte cariche dello Stato: il Presidente X, ...", "varie
     personalità, quali il presidente X, ...": a plural noun for a group of
     people stands for the people listed after it (the first of them here;
     ``_listed`` finds the rest)."""
-    if word.feat("Number") != "Plur" or word.lemma.lower() not in ctx.lexicon.group_nouns:
+    if not _plural(ctx, word) or word.lemma.lower() not in ctx.lexicon.group_nouns:
         return []
     words = ctx.sentence.words
     for i in range(word.id, min(len(words), word.id + 8)):
@@ -700,7 +708,7 @@ def _name_after(ctx: _Context, word: Word) -> list[Word]:
 def _plural_role_names(ctx: _Context, word: Word) -> list[Word]:
     """"I capigruppo di Forza Italia, Elio Vito e Renato Schifani": a plural
     role noun stands for all the names set beside it, not just the first."""
-    if word.feat("Number") != "Plur" or not ctx.lexicon.role_at(ctx.sentence, word):
+    if not _plural(ctx, word) or not ctx.lexicon.role_at(ctx.sentence, word):
         return []
     linked = [c for c in ctx.children.get(word.id, ()) if c.deprel in ("appos", "conj", "nmod") and not ctx.case_of(c)
               and (e := ctx.entity_of(c)) is not None and e.type == PERSON]
