@@ -260,20 +260,24 @@ def subjects_hung_on_a_phrase(doc: Document, word_entity: dict, people: set[str]
     before it (an obl of that verb): "A Berlino Romano Prodi ha detto ..."
     reads the name as more of the place's name (flat:name), which the NER
     keeps apart; "Subito dopo la vittoria Renzi ha tenuto un comizio" makes
-    it a bare nmod of "vittoria", right before the verb."""
+    it a bare nmod of "vittoria", right before the verb; "Sulla sua pagina
+    Facebook, Mark Kelly ha scritto" an apposition of "pagina"."""
     found: dict[tuple[int, int], str] = {}
     for sentence in doc.sentences:
         for word in sentence.words:
             person = word_entity.get((sentence.index, word.id))
             flat = word.deprel.startswith("flat")
             bare = word.deprel == "nmod" and not any(c.deprel == "case" for c in sentence.children(word.id))
-            if person not in people or not (flat or bare):
+            appos = word.deprel == "appos" and word.id > 1 and sentence.word(word.id - 1).text == ","
+            if person not in people or not (flat or bare or appos):
                 continue
             phrase = sentence.word(word.head)
             if phrase.deprel != "obl" or not phrase.head:
                 continue
             verb = sentence.word(phrase.head)
-            if flat:
+            if appos:  # a person is no apposition of a phrase that names no person
+                hung = verb.id > word.id and word_entity.get((sentence.index, phrase.id)) not in people
+            elif flat:
                 hung = word_entity.get((sentence.index, phrase.id)) not in (None, person)
             else:
                 hung = verb.id > word.id and all(
