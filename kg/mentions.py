@@ -656,7 +656,9 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
         following = sentence.word(w.id + 1).lemma.lower() if w.id < len(sentence.words) else ""
         # the form too: the lemmatizer garbles rare nouns ("comizio" -> "comizio!!!")
         noun = w.lemma.lower() if w.lemma.lower() in lexicon.event_nouns else w.text.lower()
-        if w.id not in taken and (w.upos == "NOUN" or w.upos == "PROPN" and w.ner == "O") \
+        # an event noun the tagger calls an adjective is still a noun where it is an argument
+        argument = w.upos == "ADJ" and w.deprel in ("nsubj", "nsubj:pass", "obj", "obl")
+        if w.id not in taken and (w.upos == "NOUN" or argument or w.upos == "PROPN" and w.ner == "O") \
                 and (noun in lexicon.event_nouns or w.upos == "NOUN" and lexicon.takes_place(sentence, w)) \
                 and (noun, following) not in lexicon.not_events:
             found.append(_event_mention(doc, sentence, w, found))
