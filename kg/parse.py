@@ -47,9 +47,11 @@ _PARAGRAPH_BREAK = re.compile(r"\n[\s\u0080-\u009f]*\n")
 # . ! ? or ... , then any closing quotes or brackets, then the whitespace to cut at
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u00bb\u201d\u2019)\]]*\s")
 _SPACE = re.compile(r"\s")
-# A news text's first line without a sentence end is its headline, a sentence
-# of its own: the tokenizer would run it into the first line of the body.
-_HEADLINE = re.compile(r"[ \t]*(\S[^\n]{0,149})\n[ \t]*(\S)")
+# A short line without a sentence end, followed by a line that starts a
+# sentence, is a headline, a subheading or a list entry: a sentence of its own
+# that the tokenizer would run into the next line.
+_LINE = re.compile(r"[^\n]+")
+_HEADING_MAX_CHARS = 150
 _ENDED = re.compile(r"[.!?\u2026,;:][\"'\u00bb\u201d\u2019)\]]*\s*$")
 _NON_SPACE = re.compile(r"\S")
 # Stanza's tokenizer puts this in place of a token longer than its max_seqlen
@@ -233,18 +235,39 @@ def segment(text: str, limit: int = MAX_SEGMENT_CHARS) -> list[tuple[int, int]]:
     character of the text.  Linear in the length of the text."""
     if limit < 1:
         raise ValueError(f"segment limit must be positive, not {limit}")
+    headings = iter(_heading_ends(text))
+    heading = next(headings, None)
     spans: list[tuple[int, int]] = []
     start = 0
-    headline = _HEADLINE.match(text)
-    if headline and not _ENDED.search(headline.group(1)) and (
-            headline.group(2).isupper() or headline.group(2).isdigit() or headline.group(2) in "\"'«“"):
-        spans += _cut(text, 0, headline.end(1), limit)
-        start = headline.end(1)
-    for brk in _PARAGRAPH_BREAK.finditer(text, start):
-        spans += _cut(text, start, brk.start(), limit)
-        start = brk.end()
-    spans += _cut(text, start, len(text), limit)
+    for brk in [*_PARAGRAPH_BREAK.finditer(text), None]:
+        end = brk.start() if brk else len(text)
+        while heading is not None and heading < end:
+            if heading > start:
+                spans += _cut(text, start, heading, limit)
+                start = heading
+            heading = next(headings, None)
+        spans += _cut(text, start, end, limit)
+        start = brk.end() if brk else end
     return spans
+
+
+def _heading_ends(text: str) -> list[int]:
+    """Where the heading lines of a text end: its first line, and any other
+    line when the text breaks lines between sentences, not inside them (most
+    lines without a sentence end are followed by a capital): in hard-wrapped
+    text a line break before a name is no sentence end."""
+    lines = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.group().strip()]
+    candidates = [(i, b) for i, ((a, b), (next_start, next_end)) in enumerate(zip(lines, lines[1:]))
+                  if not _ENDED.search(text[a:b]) and len(text[a:b].strip()) <= _HEADING_MAX_CHARS
+                  and _starts_sentence(text[next_start:next_end])]
+    unended = sum(not _ENDED.search(text[a:b]) for a, b in lines[:-1])
+    breaks_between_sentences = 2 * len(candidates) >= unended
+    return [b for i, b in candidates if i == 0 or breaks_between_sentences]
+
+
+def _starts_sentence(line: str) -> bool:
+    first = line.lstrip()[:1]
+    return first.isupper() or first.isdigit() or first in "\"'«“"
 
 
 def _cut(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:

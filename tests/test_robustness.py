@@ -265,6 +265,18 @@ def test_a_headline_line_is_a_segment_of_its_own() -> None:
         assert [text[s:e] for s, e in parse.segment(text)] == [text]
 
 
+def test_heading_and_list_lines_are_segments_when_lines_break_between_sentences() -> None:
+    text = ("Gli ospiti della serata\nTra gli sportivi, Marco Neri, allenatore del Siena\n"
+            "Luca Bianchi, presidente del Siena\nPaolo Verdi ha detto che sarà presente.")
+    assert [text[s:e] for s, e in parse.segment(text)] == [
+        "Gli ospiti della serata", "Tra gli sportivi, Marco Neri, allenatore del Siena",
+        "Luca Bianchi, presidente del Siena", "Paolo Verdi ha detto che sarà presente."]
+    # hard-wrapped prose breaks lines inside sentences, also before a name: no cut there
+    wrapped = ("Il ministro ha detto che la riforma passerà entro la fine\ndell'anno, ma il segretario "
+               "Mario\nRossi ha risposto che non ci sono i numeri per\nfarlo in tempo.")
+    assert [wrapped[s:e] for s, e in parse.segment(wrapped)] == [wrapped]
+
+
 def _token_dicts(text: str, sentences: list[list[str]]) -> list[list[dict[str, Any]]]:
     out, at = [], 0
     for words in sentences:
