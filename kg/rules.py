@@ -599,16 +599,22 @@ def _group_members(ctx: _Context, word: Word) -> list[Word]:
     return []
 
 
-def _spread(ctx: _Context, word: Word, lists: bool = False) -> list[Word]:
+def _spread(ctx: _Context, word: Word, lists: bool = False, offices_apart: bool = False) -> list[Word]:
     """A word and the words coordinated with it (with ``lists``, also the
-    items of a surface list it starts)."""
+    items of a surface list it starts).  With ``offices_apart`` a coordinated
+    role noun of another office keeps the names that follow it: "il Presidente
+    della Corte X, i ministri A, B" gives A and B no presidency."""
     out = [word] + _plural_role_names(ctx, word) + _coordinated_antecedents(ctx, word)
     # a conjunct may hang on any word of the first name: "il premier Nuri al-Maliki e il
     # presidente Jalal Talabani" puts "presidente" under "-Maliki", not under "premier"
     # (only names after it: "X (PD) e Y" coordinates X, not the bracket's word)
     heads = {w.id for w in out} | {w.id for w in _name_after(ctx, word)}
+    own_role = ctx.lexicon.role_at(ctx.sentence, word)
     for w in ctx.sentence.words:  # conjuncts follow their head, so one pass in order finds chains
         if w.deprel == "conj" and w.head in heads and w not in out:
+            role = ctx.lexicon.role_at(ctx.sentence, w) if offices_apart else None
+            if role and role != own_role:
+                continue
             out.append(w)
             heads.add(w.id)
     if not lists:
@@ -834,7 +840,8 @@ class Emitter:
             # about the first role's own complement
             office = ctx.lexicon.role_at(ctx.sentence, head) is not None and bound[emit.object].head == head.id
             subjects = list(dict.fromkeys(
-                e.key for w in _spread(ctx, head, emit.lists) + _co_agents(ctx, head, bound) if (e := _resolve(ctx, w))
+                e.key for w in _spread(ctx, head, emit.lists, office or emit.form == "role") + _co_agents(ctx, head, bound)
+                if (e := _resolve(ctx, w))
                 and (w is head or (emit.form != "role" or not ctx.lexicon.role_at(ctx.sentence, w))
                      and not (office and _own_office(ctx, w)))))
             objects = self._objects(ctx, emit, bound[emit.object])
