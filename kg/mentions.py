@@ -634,6 +634,8 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
             # KIND has no event type: "il Festival di Sanremo" comes tagged as a place or organization
             add(start, end, EVENT, "ner")
         elif label in NER_TYPES:
+            if label == "PER":
+                start = _after_leading_role(sentence, start, end, lexicon)
             add(start, end, NER_TYPES[label], "ner")
     for w in sentence.words:
         if w.id in taken:
@@ -677,6 +679,13 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
 
 
 _HYPHENS = ("-", "‐", "‑")
+
+
+def _after_leading_role(sentence: Sentence, start: int, end: int, lexicon: Lexicon) -> int:
+    """Where a person's name starts when the NER took a capitalized role in
+    ("Deputato Miccoli (PD)" in a headline): the role is a title, not a name."""
+    role = lexicon.role_at(sentence, sentence.word(start))
+    return start + len(role) if role and start + len(role) <= end else start
 
 
 def _join_hyphenated(doc: Document, sentence: Sentence, found: list[Mention]) -> list[Mention]:
