@@ -392,11 +392,12 @@ def _person_next(sentence: Sentence, word: Word, word_entity: dict, people: set[
 
 
 def _person_before(sentence: Sentence, word: Word, word_entity: dict, people: set[str]) -> str | None:
-    """"Giuseppe Marotta, attuale amministratore delegato della Juventus"."""
+    """"Giuseppe Marotta, attuale amministratore delegato della Juventus";
+    "John Kufuor (Capo di Stato ghanese)"."""
     i = word.id - 1
     while i >= 1 and sentence.word(i).upos in ("DET", "ADJ"):
         i -= 1
-    if i >= 2 and sentence.word(i).text == ",":
+    if i >= 2 and sentence.word(i).text in (",", "("):
         return word_entity.get((sentence.index, i - 1)) if word_entity.get((sentence.index, i - 1)) in people else None
     return None
 
