@@ -912,9 +912,23 @@ def apply(annotated: AnnotatedDocument, ruleset: RuleSet, lexicon: Lexicon | Non
                     key = (fact.subject, fact.predicate, fact.object, sentence.index)
                     if key not in facts or facts[key].confidence < fact.confidence:
                         facts[key] = fact
-    result = list(facts.values())
+    result = _without_two_way_places(list(facts.values()))
     result += infer(result, ruleset.inferences)
     return result, list(emitter.new_entities.values())
+
+
+def _without_two_way_places(facts: list[Fact]) -> list[Fact]:
+    """A place cannot lie in a place that lies in it: of two such facts from
+    one sentence (a parse that coordinates "di Bari, in Puglia") the more
+    confident stands, and neither when they are equally confident."""
+    located = {(f.subject, f.object, f.provenance.sentence): f.confidence for f in facts
+               if f.predicate == "locatedIn"}
+
+    def beaten(f: Fact) -> bool:
+        reverse = located.get((f.object, f.subject, f.provenance.sentence))
+        return reverse is not None and reverse >= f.confidence
+
+    return [f for f in facts if f.predicate != "locatedIn" or not beaten(f)]
 
 
 def infer(facts: list[Fact], inferences: Iterable[Inference]) -> list[Fact]:
