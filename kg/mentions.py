@@ -61,12 +61,10 @@ class Lexicon:
             verbs.append(sentence.word(noun.head))
         for verb in verbs:
             lemma = verb.lemma.lower()
-            if verb.upos != "VERB":
-                continue
-            if lemma in self.occurrence_verbs:
+            if verb.upos == "VERB" and lemma in self.occurrence_verbs:
                 return True
             # "si tiene", "è stato celebrato", "svoltosi": not "il ministro tiene un discorso"
-            if lemma in self.reflexive_occurrence_verbs and (
+            if verb.upos == "VERB" and lemma in self.reflexive_occurrence_verbs and (
                     verb.deprel == "acl" or noun.deprel == "nsubj:pass"
                     or any(c.lemma.lower() == "si" for c in sentence.children(verb.id))):
                 return True

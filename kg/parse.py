@@ -226,7 +226,8 @@ def _renumbered(sentence: list[dict], shift: int) -> list[dict]:
 
 def segment(text: str, limit: int = MAX_SEGMENT_CHARS) -> list[tuple[int, int]]:
     """(start, end) spans of ``text`` to parse one by one: its paragraphs
-    (split at blank lines), and a paragraph longer than ``limit`` cut after
+    (split at blank lines) and heading lines (see ``_heading_ends``), and a
+    paragraph longer than ``limit`` cut after
     the last sentence end that keeps the piece within ``limit``, else at the
     last whitespace, else (one enormous word) at ``limit`` itself.
 
