@@ -14,6 +14,7 @@ import importlib.resources
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import yaml
@@ -49,14 +50,17 @@ class Lexicon:
     occurrence_verbs: frozenset[str]
     reflexive_occurrence_verbs: frozenset[str]
 
-    def takes_place(self, sentence: Sentence, noun: Word) -> bool:
+    def takes_place(self, sentence: Sentence, noun: Word, dated: Collection[int] = ()) -> bool:
         """An action noun that "è avvenuto", "si è svolto", "si terrà" or is
-        "tenutosi" names an event: "l'ufficializzazione è avvenuta il 27
-        gennaio".  Only action nouns: the parser hangs other subjects
+        "tenutosi", or that its own phrase dates ("la decisione emessa il 13
+        febbraio 2008"; ``dated``: the ids of the sentence's date words),
+        names an event.  Only action nouns: the parser hangs other subjects
         ("questa mattina", "il calciatore") on the same verbs."""
         if not noun.lemma.lower().endswith(_ACTION_SUFFIXES):
             return False
         verbs = [c for c in sentence.children(noun.id) if c.deprel == "acl"]
+        if any(c.id in dated for w in [noun, *verbs] for c in sentence.children(w.id)):
+            return True
         if noun.deprel in ("nsubj", "nsubj:pass") and noun.head:
             verbs.append(sentence.word(noun.head))
         for verb in verbs:
@@ -181,10 +185,12 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
         if dateline:
             doc = Document(id=doc.id, text=doc.text, sentences=doc.sentences,
                            date=doc.date or dateline[1], place=doc.place or dateline[0])
+    word_date = date_index(doc)
     mentions = []
     for sentence in doc.sentences:
         in_roles = _role_complements(sentence, lexicon)
-        mentions.extend(m for m in sentence_mentions(doc, sentence, lexicon)
+        dated = {word for index, word in word_date if index == sentence.index}
+        mentions.extend(m for m in sentence_mentions(doc, sentence, lexicon, dated)
                         if not set(range(m.start, m.end + 1)) <= in_roles)
     entities, word_entity = merge(doc, mentions, lexicon)
     resolve_role_nominals(doc, entities, word_entity, lexicon)
@@ -194,7 +200,7 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     implicit.update(subjects_hung_on_a_phrase(doc, word_entity, people, implicit))
     implicit.update(shared_subjects(doc, word_entity, agents, implicit))
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
-                             word_date=date_index(doc), implicit_subject=implicit)
+                             word_date=word_date, implicit_subject=implicit)
 
 
 def _role_complements(sentence: Sentence, lexicon: Lexicon) -> set[int]:
@@ -614,7 +620,8 @@ def ner_spans(sentence: Sentence) -> list[tuple[int, int, str]]:
     return spans
 
 
-def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> list[Mention]:
+def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
+                      dated: Collection[int] = ()) -> list[Mention]:
     taken: set[int] = set()
     found: list[Mention] = []
 
@@ -660,7 +667,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon) -> li
         # an event noun the tagger calls an adjective is still a noun where it is an argument
         argument = w.upos == "ADJ" and w.deprel in ("nsubj", "nsubj:pass", "obj", "obl")
         if w.id not in taken and (w.upos == "NOUN" or argument or w.upos == "PROPN" and w.ner == "O") \
-                and (noun in lexicon.event_nouns or w.upos == "NOUN" and lexicon.takes_place(sentence, w)) \
+                and (noun in lexicon.event_nouns or w.upos == "NOUN" and lexicon.takes_place(sentence, w, dated)) \
                 and (noun, following) not in lexicon.not_events:
             found.append(_event_mention(doc, sentence, w, found))
             taken.add(w.id)
