@@ -542,7 +542,8 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         return None
     if ctx.lexicon.role_at(ctx.sentence, word) or word.upos == "NOUN":
         for child in ctx.children.get(word.id, ()):
-            if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.lexicon.role_at(ctx.sentence, child):
+            if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.lexicon.role_at(ctx.sentence, child) \
+                    and not _set_off_from_inner_role(ctx, word, child):
                 linked = ctx.entity_of(child)
                 if linked and linked.type == PERSON:
                     return linked
@@ -559,6 +560,15 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
             if head_entity and head_entity.type == PERSON:
                 return head_entity
     return None
+
+
+def _set_off_from_inner_role(ctx: _Context, role: Word, name: Word) -> bool:
+    """"il segretario del papa, Georg Gänswein": a name set off by a comma
+    after a role inside another role's "di" phrase is the outer role's."""
+    head = ctx.sentence.word(role.head) if role.head else None
+    return (name.id > 1 and ctx.sentence.word(name.id - 1).text == "," and head is not None
+            and role.deprel.startswith("nmod") and "di" in ctx.case_of(role)
+            and ctx.lexicon.role_at(ctx.sentence, head) is not None)
 
 
 def _own_office(ctx: _Context, word: Word) -> bool:
