@@ -63,16 +63,13 @@ class Lexicon:
             return True
         if noun.deprel in ("nsubj", "nsubj:pass") and noun.head:
             verbs.append(sentence.word(noun.head))
-        for verb in verbs:
-            lemma = verb.lemma.lower()
-            if verb.upos == "VERB" and lemma in self.occurrence_verbs:
-                return True
-            # "si tiene", "è stato celebrato", "svoltosi": not "il ministro tiene un discorso"
-            if verb.upos == "VERB" and lemma in self.reflexive_occurrence_verbs and (
-                    verb.deprel == "acl" or noun.deprel == "nsubj:pass"
-                    or any(c.lemma.lower() == "si" for c in sentence.children(verb.id))):
-                return True
-        return False
+        # "si tiene", "è stato celebrato", "svoltosi": not "il ministro tiene un discorso"
+        return any(verb.upos == "VERB" and (
+            verb.lemma.lower() in self.occurrence_verbs
+            or verb.lemma.lower() in self.reflexive_occurrence_verbs and (
+                verb.deprel == "acl" or noun.deprel == "nsubj:pass"
+                or any(c.lemma.lower() == "si" for c in sentence.children(verb.id))))
+            for verb in verbs)
 
     @functools.cached_property
     def _roles_by_first_lemma(self) -> dict[str, list[tuple[str, ...]]]:
@@ -186,11 +183,13 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
             doc = Document(id=doc.id, text=doc.text, sentences=doc.sentences,
                            date=doc.date or dateline[1], place=doc.place or dateline[0])
     word_date = date_index(doc)
+    dated: dict[int, set[int]] = {}
+    for index, word in word_date:
+        dated.setdefault(index, set()).add(word)
     mentions = []
     for sentence in doc.sentences:
         in_roles = _role_complements(sentence, lexicon)
-        dated = {word for index, word in word_date if index == sentence.index}
-        mentions.extend(m for m in sentence_mentions(doc, sentence, lexicon, dated)
+        mentions.extend(m for m in sentence_mentions(doc, sentence, lexicon, dated.get(sentence.index, ()))
                         if not set(range(m.start, m.end + 1)) <= in_roles)
     entities, word_entity = merge(doc, mentions, lexicon)
     resolve_role_nominals(doc, entities, word_entity, lexicon)

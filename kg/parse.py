@@ -258,11 +258,11 @@ def _heading_ends(text: str) -> list[int]:
     lines without a sentence end are followed by a capital): in hard-wrapped
     text a line break before a name is no sentence end."""
     lines = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.group().strip()]
+    ended = [bool(_ENDED.search(text[a:b])) for a, b in lines]
     candidates = [(i, b) for i, ((a, b), (next_start, next_end)) in enumerate(zip(lines, lines[1:]))
-                  if not _ENDED.search(text[a:b]) and len(text[a:b].strip()) <= _HEADING_MAX_CHARS
+                  if not ended[i] and len(text[a:b].strip()) <= _HEADING_MAX_CHARS
                   and _starts_sentence(text[next_start:next_end])]
-    unended = sum(not _ENDED.search(text[a:b]) for a, b in lines[:-1])
-    breaks_between_sentences = 2 * len(candidates) >= unended
+    breaks_between_sentences = 2 * len(candidates) >= ended[:-1].count(False)
     return [b for i, b in candidates if i == 0 or breaks_between_sentences]
 
 

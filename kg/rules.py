@@ -321,6 +321,7 @@ class _Context:
         self.entities = {e.key: e for e in annotated.entities}
         self.children: dict[int, list[Word]] = {}
         self.resolved: dict[int, Entity | None] = {}
+        self.roles: dict[int, tuple[str, ...] | None] = {}
         self.by_lemma: dict[str, list[Word]] = {}
         self.by_upos: dict[str, list[Word]] = {}
         for w in sentence.words:
@@ -337,6 +338,12 @@ class _Context:
                               end_char=verb.start_char)
                 self.silent[silent.id] = key
                 self.children.setdefault(verb_id, []).append(silent)
+
+    def role(self, word: Word) -> tuple[str, ...] | None:
+        """The role a word starts (``Lexicon.role_at``), once per word: rules ask often."""
+        if word.id not in self.roles:
+            self.roles[word.id] = self.lexicon.role_at(self.sentence, word)
+        return self.roles[word.id]
 
     def anchors(self, attrs) -> Iterable[Word]:
         """Words that may match a pattern's first node, narrowed by its lemma
@@ -415,7 +422,7 @@ _GETTERS = {
     "UPOS": lambda ctx, word: word.upos,
     "DEP": lambda ctx, word: word.deprel,
     "DEP_BASE": lambda ctx, word: word.deprel.split(":")[0],
-    "ROLE": lambda ctx, word: ctx.lexicon.role_at(ctx.sentence, word) is not None,
+    "ROLE": lambda ctx, word: ctx.role(word) is not None,
     "DEMONYM": lambda ctx, word: ctx.lexicon.country_of(word.lemma) is not None,
     "DATE": lambda ctx, word: (ctx.sentence.index, word.id) in ctx.annotated.word_date,
     "SPEECH": lambda ctx, word: word.lemma.lower() in ctx.lexicon.speech_verbs,
@@ -540,9 +547,9 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         if i >= 2 and ctx.sentence.word(i).text == ",":
             return ctx.entity_of(ctx.sentence.word(i - 1))
         return None
-    if ctx.lexicon.role_at(ctx.sentence, word) or word.upos == "NOUN":
+    if ctx.role(word) or word.upos == "NOUN":
         for child in ctx.children.get(word.id, ()):
-            if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.lexicon.role_at(ctx.sentence, child) \
+            if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.role(child) \
                     and not _set_off_from_inner_role(ctx, word, child):
                 linked = ctx.entity_of(child)
                 if linked and linked.type == PERSON:
@@ -553,7 +560,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         # "Mario Rossi, segretario del partito" (appos); "il generale Lansana Conté" with the
         # role tagged as an adjective of the name (amod); "È Ignazio La Russa il nuovo reggente"
         # (the role is the subject of a copular name)
-        if ctx.lexicon.role_at(ctx.sentence, word) and word.head and (
+        if ctx.role(word) and word.head and (
                 word.deprel == "appos" or word.deprel == "amod" and ctx.sentence.word(word.head).upos == "PROPN"
                 or word.deprel == "nsubj" and any(c.deprel == "cop" for c in ctx.children.get(word.head, ()))):
             head_entity = ctx.entity_of(ctx.sentence.word(word.head))
@@ -568,13 +575,13 @@ def _set_off_from_inner_role(ctx: _Context, role: Word, name: Word) -> bool:
     head = ctx.sentence.word(role.head) if role.head else None
     return (name.id > 1 and ctx.sentence.word(name.id - 1).text == "," and head is not None
             and role.deprel.startswith("nmod") and "di" in ctx.case_of(role)
-            and ctx.lexicon.role_at(ctx.sentence, head) is not None)
+            and ctx.role(head) is not None)
 
 
 def _own_office(ctx: _Context, word: Word) -> bool:
     """A role noun (or an elliptic "quello") with a "di" complement or a
     demonym of its own ("e dal premier spagnolo Mariano Rajoy")."""
-    return (ctx.lexicon.role_at(ctx.sentence, word) is not None or elliptic_role(ctx.sentence, word)) and any(
+    return (ctx.role(word) is not None or elliptic_role(ctx.sentence, word)) and any(
         c.deprel.startswith("nmod") and "di" in ctx.case_of(c) or c.deprel == "amod" and ctx.lexicon.country_of(c.lemma)
         for c in ctx.children.get(word.id, ()))
 
@@ -619,11 +626,9 @@ def _spread(ctx: _Context, word: Word, lists: bool = False, offices_apart: bool 
     # presidente Jalal Talabani" puts "presidente" under "-Maliki", not under "premier"
     # (only names after it: "X (PD) e Y" coordinates X, not the bracket's word)
     heads = {w.id for w in out} | {w.id for w in _name_after(ctx, word)}
-    own_role = ctx.lexicon.role_at(ctx.sentence, word)
     for w in ctx.sentence.words:  # conjuncts follow their head, so one pass in order finds chains
         if w.deprel == "conj" and w.head in heads and w not in out:
-            role = ctx.lexicon.role_at(ctx.sentence, w) if offices_apart else None
-            if role and role != own_role:
+            if offices_apart and ctx.role(w) not in (None, ctx.role(word)):
                 continue
             out.append(w)
             heads.add(w.id)
@@ -724,7 +729,7 @@ def _name_after(ctx: _Context, word: Word) -> list[Word]:
 def _plural_role_names(ctx: _Context, word: Word) -> list[Word]:
     """"I capigruppo di Forza Italia, Elio Vito e Renato Schifani": a plural
     role noun stands for all the names set beside it, not just the first."""
-    if not _plural(ctx, word) or not ctx.lexicon.role_at(ctx.sentence, word):
+    if not _plural(ctx, word) or not ctx.role(word):
         return []
     linked = [c for c in ctx.children.get(word.id, ()) if c.deprel in ("appos", "conj", "nmod") and not ctx.case_of(c)
               and (e := ctx.entity_of(c)) is not None and e.type == PERSON]
@@ -848,11 +853,11 @@ class Emitter:
             # a coordinated role noun carries its own title ("della sindaca X e del generale Y")
             # and an office of its own ("del Senato X e quello della Camera Y"), when the fact is
             # about the first role's own complement
-            office = ctx.lexicon.role_at(ctx.sentence, head) is not None and bound[emit.object].head == head.id
+            office = ctx.role(head) is not None and bound[emit.object].head == head.id
             subjects = list(dict.fromkeys(
                 e.key for w in _spread(ctx, head, emit.lists, office or emit.form == "role") + _co_agents(ctx, head, bound)
                 if (e := _resolve(ctx, w))
-                and (w is head or (emit.form != "role" or not ctx.lexicon.role_at(ctx.sentence, w))
+                and (w is head or (emit.form != "role" or not ctx.role(w))
                      and not (office and _own_office(ctx, w)))))
             objects = self._objects(ctx, emit, bound[emit.object])
             # "i presidenti di Camera e Senato, X e Y": as many names as bodies pair up in order
