@@ -249,6 +249,13 @@ class Plan:
     def model(self, kind: str) -> str:
         return f"{SHORTHAND}_{kind}.pt"
 
+    def trainer(self, kind: str) -> list[str]:
+        """The module (and its arguments) that trains a tagger or parser:
+        Stanza's own, or ``kg.resume`` continuing the shipped model."""
+        if self.start:
+            return ["kg.resume", kind, str(self.start / f"{kind}.pt")]
+        return [f"stanza.models.{kind}"]
+
     def stanza_args(self, kind: str, *, vectors: bool = True, lang: bool = True) -> list[str]:
         """Arguments every Stanza trainer shares (the lemmatizer and NER
         trainers take no ``--lang``)."""
@@ -288,7 +295,7 @@ def train_tagger_then_parser(plan: Plan, stages: list[str]) -> None:
     retagged by the tagger trained just before it."""
     if "pos" in stages:
         run_stage("pos", plan.budget.pos, [
-            "stanza.models.tagger", *plan.stanza_args("tagger"), "--train_file", str(plan.ud["train"]),
+            *plan.trainer("tagger"), *plan.stanza_args("tagger"), "--train_file", str(plan.ud["train"]),
             "--eval_file", str(plan.ud["dev"]), "--output_file", str(plan.work / "pos_dev.pred.conllu"),
             "--hidden_dim", "200", "--char_hidden_dim", "100", "--deep_biaff_hidden_dim", "200",
             "--batch_size", str(plan.budget.pos_batch), "--max_steps", "30000", "--eval_interval", "100"],
@@ -303,9 +310,8 @@ def train_tagger_then_parser(plan: Plan, stages: list[str]) -> None:
             "--eval_file", str(plan.ud[split]), "--output_file", str(retagged[split])], plan.logs)
     # A parser continued from the shipped one keeps its architecture and
     # vocabulary and learns the new tagger's errors from the retagged data.
-    trainer = ["kg.parser_resume", str(plan.start / "parser.pt")] if plan.start else ["stanza.models.parser"]
     run_stage("depparse", plan.budget.depparse, [
-        *trainer, *plan.stanza_args("parser"), "--train_file", str(retagged["train"]),
+        *plan.trainer("parser"), *plan.stanza_args("parser"), "--train_file", str(retagged["train"]),
         "--eval_file", str(retagged["dev"]), "--output_file", str(plan.work / "parse_dev.pred.conllu"),
         "--hidden_dim", "200", "--char_hidden_dim", "200", "--deep_biaff_hidden_dim", "200",
         "--num_layers", "2", "--batch_size", str(plan.budget.depparse_batch), "--max_steps", "30000",
@@ -366,9 +372,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="override one budget setting (repeatable): a stage's minutes, e.g. "
                              "ner_finetune=100, or pos_batch, depparse_batch, mwt_epochs, lemma_epochs")
     parser.add_argument("--start", type=Path, default=None,
-                        help="a shipped model directory to continue from (depparse resumes its parser.pt "
-                             "and ner_finetune its nertagger.pt; its pretrain.pt is used as the word "
-                             "vectors, so a tagger trained anew shares them)")
+                        help="a shipped model directory to continue from (pos resumes its tagger.pt, depparse "
+                             "its parser.pt and ner_finetune its nertagger.pt; its pretrain.pt is used as "
+                             "the word vectors)")
     parser.add_argument("--parallel", action="store_true",
                         help="train independent stages at the same time (GPU or many cores)")
     args = parser.parse_args(argv)

@@ -55,18 +55,37 @@ def test_a_resumed_parser_encodes_new_data_with_its_own_vocabulary(tmp_path):
     inside the shipped parser's embeddings: one column per feature it knows."""
     from stanza.utils.conll import CoNLL
 
-    from kg import parser_resume
+    from kg import resume
     from kg.parse import compact_dir
 
-    saved = parser_resume.saved_vocab(str(compact_dir() / "parser.pt"))
+    saved = resume.saved_vocab(str(compact_dir() / "parser.pt"))
     conllu = tmp_path / "retagged.conllu"
     conllu.write_text("# text = Roma vince\n"
                       "1\tRoma\tRoma\tPROPN\tSP\tInventedFeature=Yes\t2\tnsubj\t_\t_\n"
                       "2\tvince\tvincere\tVERB\tV\tMood=Ind|Number=Sing\t0\troot\t_\t_\n\n")
     args = {"batch_size": 100, "shorthand": "it_kg", "lang": "it"}
-    loader = parser_resume.loader_with_vocab(saved)(CoNLL.conll2doc(input_file=str(conllu)), 100, args, None)
+    loader = resume.loader_with_vocab(saved)(CoNLL.conll2doc(input_file=str(conllu)), 100, args, None)
     feats = next(iter(loader))[6][0]  # words x features
     sizes = saved["feats"].lens()
     assert loader.vocab is saved
     assert feats.shape == (3, len(sizes))  # ROOT and two words
     assert all(int(feats[:, column].max()) < size for column, size in enumerate(sizes))
+
+
+def test_a_resumed_tagger_starts_from_the_shipped_weights():
+    """Stanza builds a fresh tagger where ``kg.resume`` must load the shipped one."""
+    import torch
+    from stanza.models.common.pretrain import Pretrain
+    from stanza.models.pos.trainer import Trainer
+
+    from kg import resume
+    from kg.parse import compact_dir
+
+    model = str(compact_dir() / "tagger.pt")
+    pretrain = Pretrain(str(compact_dir() / "pretrain.pt"))
+    trainer = resume.trainer_from(model, Trainer)(args={"batch_size": 64}, vocab=None, pretrain=pretrain,
+                                                    device="cpu")
+    shipped = torch.load(model, map_location="cpu", weights_only=True)["model"]
+    weights = trainer.model.state_dict()
+    assert trainer.args["batch_size"] == 64
+    assert shipped and all(torch.equal(weights[name], value.to(weights[name].dtype)) for name, value in shipped.items())
