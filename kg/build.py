@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from kg import mentions, parse, rules
-from kg.types import PERSON, Document, Entity, Extraction, Fact
+from kg.types import PERSON, PROPOSAL, Document, Entity, Extraction, Fact
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -42,6 +42,9 @@ def extract(documents: Sequence[Document], rule_files: Iterable[Path] = (),
     merged, rename = merge_entities(entities)
     facts = [replace(f, subject=rename.get(f.subject, f.subject),
                      object=f.object if f.is_literal else rename.get(f.object, f.object)) for f in facts]
+    # "il programma", "la proposta" are nodes only where something is said of them
+    in_facts = {f.subject for f in facts} | {f.object for f in facts if not f.is_literal}
+    merged = [e for e in merged if e.type != PROPOSAL or e.key in in_facts]
     return Extraction(documents=tuple(annotated_docs), entities=tuple(merged), facts=tuple(facts))
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import yaml
 
 from kg.dates import find_dates, parse_dateline
-from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, AnnotatedDocument, Document, Entity,
+from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDocument, Document, Entity,
                       Mention, Sentence, Word)
 
 NER_TYPES = {"PER": PERSON, "ORG": ORGANIZATION, "LOC": PLACE, "GPE": PLACE}
@@ -34,6 +34,7 @@ _DEFINITE = {"il", "lo", "la", "i", "gli", "le", "l'", "l’", "questo", "questa
 @dataclass(frozen=True)
 class Lexicon:
     event_nouns: frozenset[str]
+    proposal_nouns: frozenset[str]
     roles: tuple[tuple[str, ...], ...]
     organization_heads: frozenset[str]
     institution_nouns: tuple[tuple[str, ...], ...]
@@ -144,6 +145,7 @@ def load_lexicon() -> Lexicon:
     data = yaml.safe_load((importlib.resources.files("kg.rulesets") / "lexicon.yaml").read_text(encoding="utf-8"))
     return Lexicon(
         event_nouns=frozenset(data["event_nouns"]),
+        proposal_nouns=frozenset(data["proposal_nouns"]),
         roles=tuple(tuple(r.split()) for r in data["roles"]),
         organization_heads=frozenset(data["organization_heads"]),
         institution_nouns=tuple(tuple(n.split()) for n in data["institution_nouns"]),
@@ -194,10 +196,11 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     entities, word_entity = merge(doc, mentions, lexicon)
     resolve_role_nominals(doc, entities, word_entity, lexicon)
     people = {e.key for e in entities if e.type == PERSON}
-    agents = {e.key for e in entities if e.type in (PERSON, ORGANIZATION)}
+    # what a coordinated verb may take over: "la richiesta, proposta da X e supportata da Y"
+    sharable = {e.key for e in entities if e.type in (PERSON, ORGANIZATION, EVENT, PROPOSAL)}
     implicit = dropped_subjects(doc, word_entity, people)
     implicit.update(subjects_hung_on_a_phrase(doc, word_entity, people, implicit))
-    implicit.update(shared_subjects(doc, word_entity, agents, implicit))
+    implicit.update(shared_subjects(doc, word_entity, sharable, implicit))
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
                              word_date=word_date, implicit_subject=implicit)
 
@@ -327,11 +330,12 @@ def _controlled(sentence: Sentence, verb: Word) -> bool:
     return purpose or not any(c.deprel in ("obj", "iobj") for c in sentence.children(verb.head))
 
 
-def shared_subjects(doc: Document, word_entity: dict, agents: set[str],
+def shared_subjects(doc: Document, word_entity: dict, sharable: set[str],
                     implicit: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
     """Verbs without a subject of their own that follow, coordinated or set
-    beside, a verb whose subject is a known person or organization take that
-    subject: UD attaches a shared subject to the first conjunct only."""
+    beside, a verb whose subject is a known person, organization, event or
+    proposal (``sharable``) take that subject: UD attaches a shared subject
+    to the first conjunct only."""
     shared: dict[tuple[int, int], str] = {}
     for sentence in doc.sentences:
         for verb in sentence.words:
@@ -344,7 +348,7 @@ def shared_subjects(doc: Document, word_entity: dict, agents: set[str],
             if subject is None:
                 explicit = [c for c in sentence.children(head.id) if c.deprel in _SUBJECTS]
                 key = word_entity.get((sentence.index, explicit[0].id)) if len(explicit) == 1 else None
-                subject = key if key in agents else None
+                subject = key if key in sharable else None
             if subject is not None:
                 shared[(sentence.index, verb.id)] = subject
     return shared
@@ -668,7 +672,12 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         if w.id not in taken and (w.upos == "NOUN" or argument or w.upos == "PROPN" and w.ner == "O") \
                 and (noun in lexicon.event_nouns or w.upos == "NOUN" and lexicon.takes_place(sentence, w, dated)) \
                 and (noun, following) not in lexicon.not_events:
-            found.append(_event_mention(doc, sentence, w, found))
+            found.append(_noun_mention(doc, sentence, w, found, EVENT))
+            taken.add(w.id)
+    for w in sentence.words:
+        # the form too: a noun's lemma may be a verb's ("concordato" -> "concordare")
+        if w.id not in taken and w.upos == "NOUN" and {w.lemma.lower(), w.text.lower()} & lexicon.proposal_nouns:
+            found.append(_noun_mention(doc, sentence, w, found, PROPOSAL))
             taken.add(w.id)
     for w in sentence.words:
         if w.id not in taken and w.upos == "PROPN" and w.text[:1].isupper():
@@ -750,10 +759,10 @@ def _join_particles(doc: Document, sentence: Sentence, found: list[Mention]) -> 
     return out
 
 
-def _event_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Mention]) -> Mention:
-    """An event mention covers its noun; its text runs on to the organization
-    or name it belongs to ("riunione della Coalizione dei volenterosi"), so
-    the event is labelled by it without taking that name's words."""
+def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Mention], type_: str) -> Mention:
+    """An event or proposal mention covers its noun; its text runs on to the
+    organization or name it belongs to ("riunione della Coalizione dei
+    volenterosi"), so it is labelled by it without taking that name's words."""
     end = noun.id
     # a compound is part of the event's name: "conferenza stampa" (often parsed as a bare nmod)
     while end < len(sentence.words) and (nxt := sentence.word(end + 1)).head == noun.id and (
@@ -766,7 +775,7 @@ def _event_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Me
                 and all(w.upos == "DET" or w.lemma.lower() == "di" for w in between):
             end = m.end
     text, start_char, end_char = _span_text(doc, sentence, noun.id, end)
-    return Mention(sentence=sentence.index, start=noun.id, end=noun.id, text=text, type=EVENT, source="event",
+    return Mention(sentence=sentence.index, start=noun.id, end=noun.id, text=text, type=type_, source=type_.lower(),
                    start_char=start_char, end_char=end_char)
 
 
@@ -918,14 +927,15 @@ def _entity(doc: Document, group: list[Mention]) -> Entity:
         label = max(labels, key=lambda s: (len(s.split()), len(s)))
     else:
         label = labels[0]
-    heads = [doc.sentences[m.sentence].word(m.start).text for m in group] if type_ == EVENT else []
+    per_document = type_ in (EVENT, PROPOSAL)
+    heads = [doc.sentences[m.sentence].word(m.start).text for m in group] if per_document else []
     alts = []
     for text in [m.text for m in group] + labels + heads:
         if text != label and text not in alts:
             alts.append(text)
     key_base = normalize_name(label)
-    if type_ == EVENT:
-        key = f"{doc.id}/event/{key_base}"
+    if per_document:
+        key = f"{doc.id}/{type_.lower()}/{key_base}"
     elif all(m.source == "body" for m in group):
         # "la giuria" of one article is not the one of another
         key = f"{doc.id}/organization/{key_base}"

@@ -68,7 +68,7 @@ from rdflib.namespace import PROV, SKOS
 from rdflib.term import Node
 
 from kg.files import write_atomic
-from kg.types import EVENT, ORGANIZATION, PERSON, PLACE, Document, Entity, Extraction, Fact
+from kg.types import EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, Document, Entity, Extraction, Fact
 from kg.vocab import DEFAULT_BASE, ENTITY_RELATIONS, KG, LITERAL_RELATIONS, ONTOLOGY_IRI
 
 Triple = tuple[URIRef, URIRef, Node]
@@ -84,7 +84,7 @@ _READ_BACK = {"ttl": pyoxigraph.RdfFormat.TURTLE, "nt": pyoxigraph.RdfFormat.N_T
 DATA_PREFIX = "kgr"
 _PREFIXES = {"kg": ONTOLOGY_IRI, "rdf": str(RDF), "rdfs": str(RDFS), "skos": str(SKOS),
              "prov": str(PROV), "xsd": str(XSD)}
-_ENTITY_TYPES = frozenset({PERSON, ORGANIZATION, PLACE, EVENT})
+_ENTITY_TYPES = frozenset({PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL})
 
 # RFC 3986 unreserved characters minus ".": without dots a key can never make
 # a "." or ".." path segment that IRI normalisation would collapse.

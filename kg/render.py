@@ -60,10 +60,10 @@ CLASS_STYLES: dict[str, Style] = {
     "Organization": Style("#f28e2b", "square", "\u25a0"),
     "Place": Style("#59a14f", "triangle", "\u25b2"),
     "Event": Style("#e15759", "diamond", "\u25c6"),
+    "Proposal": Style("#b07aa1", "star", "\u2605"),
     "Agent": Style("#76b7b2", "hexagon", "\u2b22"),
 }
 _EXTRA_STYLES = (
-    Style("#b07aa1", "star", "\u2605"),
     Style("#9c755f", "triangleDown", "\u25bc"),
     Style("#edc948", "dot", "\u25cf"),
     Style("#bab0ac", "square", "\u25a0"),

@@ -18,7 +18,7 @@ Rules are checked when loaded; a bad rule fails with the file, line and id.
         - {subject: a, predicate: meets, object: b}
 
 Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
-":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Agent =
+":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
 DEMONYM, DATE, SPEECH, REL_PRON, AFTER_PLACE (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
@@ -49,7 +49,7 @@ from typing import Iterable, Iterator
 import yaml
 
 from kg.mentions import NAME_LINKS, Lexicon, elliptic_role, entity_key, load_lexicon, normalize_name
-from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, AnnotatedDocument, Entity, Fact,
+from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDocument, Entity, Fact,
                       Provenance, Sentence, Word)
 from kg.vocab import KG
 
@@ -57,7 +57,7 @@ OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
          "DEMONYM", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE")
 FORMS = ("entity", "role", "country", "date", "clause")
-ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, "Agent", "Any")
+ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
 NODE_KEYS = {"RIGHT_ID", "RIGHT_ATTRS", "LEFT_ID", "REL_OP"}
 EMIT_KEYS = {"subject", "predicate", "object", "form", "confidence", "lists"}

@@ -57,7 +57,7 @@ class Document:
 
 
 # Entity classes, named as in the ontology (kg:Person, ...).
-PERSON, ORGANIZATION, PLACE, EVENT = "Person", "Organization", "Place", "Event"
+PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL = "Person", "Organization", "Place", "Event", "Proposal"
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Mention:
     start: int              # first word id
     end: int                # last word id, inclusive
     text: str               # surface form as written
-    type: str               # PERSON, ORGANIZATION, PLACE or EVENT
+    type: str               # PERSON, ORGANIZATION, PLACE, EVENT or PROPOSAL
     source: str             # what found it: "ner", "propn", "event", "role", ...
     start_char: int
     end_char: int

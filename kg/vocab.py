@@ -18,6 +18,7 @@ class KG(DefinedNamespace):
     Organization: URIRef
     Place: URIRef
     Event: URIRef
+    Proposal: URIRef           # what one supports or votes for: a motion, a bill, a programme
     Document: URIRef
     Assertion: URIRef          # one extracted fact with its provenance (reified statement)
 

@@ -97,3 +97,19 @@ def test_min_confidence_drops_less_trusted_facts_and_long_sentences_lower_confid
     assert all(f.confidence >= 0.86 for f in kept)
     short, long_ = (Sentence(0, "", 0, 0, tuple(doc.sentences[0].words[:1]) * n) for n in (10, 2 * LONG_SENTENCE))
     assert parse_reliability(short) == 1.0 and parse_reliability(long_) == 0.6
+
+
+def fixture_block(text: str) -> str:
+    return next(b.values[0] for b in blocks() if f"# text = {text}\n" in b.values[0])
+
+
+def test_a_proposal_is_a_node_only_where_a_fact_is_about_it():
+    from kg import rdf
+    from kg.types import PROPOSAL
+
+    voted = extract([from_conllu(fixture_block("Il senatore Mario Rossi ha votato a favore dell'emendamento."), "a")])
+    presented = extract([from_conllu(fixture_block("Il ministro ha presentato il programma del governo."), "b")])
+    assert [e.label for e in voted.entities if e.type == PROPOSAL] == ["emendamento"]
+    assert not [e for e in presented.entities if e.type == PROPOSAL]
+    conforms, report = rdf.validate(rdf.to_graph(voted))
+    assert conforms, report
