@@ -41,6 +41,7 @@ class Lexicon:
     facility_heads: frozenset[str]
     speech_verbs: frozenset[str]
     demonyms: dict[str, str]
+    countries: frozenset[str]           # normalized country names
     spouse_nouns: frozenset[str]
     role_plurals: dict[str, str]
     role_synonyms: tuple[frozenset[tuple[str, ...]], ...]
@@ -152,6 +153,7 @@ def load_lexicon() -> Lexicon:
         facility_heads=frozenset(data["facility_heads"]),
         speech_verbs=frozenset(data["speech_verbs"]),
         demonyms=dict(data["demonyms"]),
+        countries=frozenset(normalize_name(c) for c in [*data["demonyms"].values(), *data["other_countries"]]),
         spouse_nouns=frozenset(data["spouse_nouns"]),
         role_plurals=dict(data["role_plurals"]),
         role_synonyms=tuple(frozenset(tuple(r.split()) for r in group) for group in data["role_synonyms"]),

@@ -20,7 +20,7 @@ Rules are checked when loaded; a bad rule fails with the file, line and id.
 Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
-DEMONYM, DATE, SPEECH, REL_PRON, AFTER_PLACE (booleans).  Values: a scalar, {IN: [...]},
+DEMONYM, COUNTRY, DATE, SPEECH, REL_PRON, AFTER_PLACE (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
 descendants (none below another match),
@@ -31,7 +31,8 @@ An ``object`` is an entity unless ``form`` says otherwise: ``role`` (the
 role noun phrase as a string), ``country`` (the country of a demonym),
 ``date`` (the normalized date, xsd:date), ``clause`` (the text of the node's
 subtree).  Subjects and entity objects spread over coordination ("Macron e
-Starmer"; with ``lists: true``, also over surface lists), relative pronouns take their antecedent, and role nouns stand for
+Starmer"; with ``lists: true``, also over surface lists; with ``coordination:
+false``, not at all), relative pronouns take their antecedent, and role nouns stand for
 the person they introduce ("il segretario generale della NATO, Mark Rutte").
 
 ``inferences`` combine facts: ``if: [[E, chairedBy, X], [E, eventOf, O]]``,
@@ -55,12 +56,12 @@ from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
-         "DEMONYM", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE")
+         "DEMONYM", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE")
 FORMS = ("entity", "role", "country", "date", "clause")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
 NODE_KEYS = {"RIGHT_ID", "RIGHT_ATTRS", "LEFT_ID", "REL_OP"}
-EMIT_KEYS = {"subject", "predicate", "object", "form", "confidence", "lists"}
+EMIT_KEYS = {"subject", "predicate", "object", "form", "confidence", "lists", "coordination"}
 INFERENCE_KEYS = {"id", "version", "description", "example", "examples", "if", "then", "confidence"}
 
 
@@ -84,6 +85,7 @@ class Emit:
     form: str = "entity"
     confidence: float | None = None
     lists: bool = False     # also spread over surface lists (see _enumerated)
+    coordination: bool = True  # spread subject and object over coordination
 
 
 @dataclass(frozen=True)
@@ -272,10 +274,11 @@ def _rule(path: Path, raw) -> Rule:
             if spec.get(role) not in {n.name for n in nodes}:
                 _fail(path, spec, rule_id, f"emit {role} {spec.get(role)!r} is not a pattern node")
         _check_predicate(path, spec, rule_id, spec.get("predicate"))
-        if not isinstance(spec.get("lists", False), bool):
-            _fail(path, spec, rule_id, "emit 'lists' is true or false")
+        for flag in ("lists", "coordination"):
+            if not isinstance(spec.get(flag, False), bool):
+                _fail(path, spec, rule_id, f"emit {flag!r} is true or false")
         emits.append(Emit(spec["subject"], spec["predicate"], spec["object"], form, spec.get("confidence"),
-                          spec.get("lists", False)))
+                          spec.get("lists", False), spec.get("coordination", True)))
     return Rule(rule_id, version, examples, confidence, tuple(nodes), tuple(emits), str(path),
                 raw["__line__"])
 
@@ -415,6 +418,12 @@ def _after_place(ctx: _Context, word: Word) -> bool:
     return before is not None and before.type == PLACE
 
 
+def _country(ctx: _Context, word: Word) -> bool:
+    """A word of a place whose name is a country's ("Francia", "USA")."""
+    entity = ctx.entity_of(word)
+    return entity is not None and entity.type == PLACE and normalize_name(entity.label) in ctx.lexicon.countries
+
+
 _GETTERS = {
     "TEXT": lambda ctx, word: word.text,
     "LOWER": lambda ctx, word: word.text.lower(),
@@ -424,6 +433,7 @@ _GETTERS = {
     "DEP_BASE": lambda ctx, word: word.deprel.split(":")[0],
     "ROLE": lambda ctx, word: ctx.role(word) is not None,
     "DEMONYM": lambda ctx, word: ctx.lexicon.country_of(word.lemma) is not None,
+    "COUNTRY": _country,
     "DATE": lambda ctx, word: (ctx.sentence.index, word.id) in ctx.annotated.word_date,
     "SPEECH": lambda ctx, word: word.lemma.lower() in ctx.lexicon.speech_verbs,
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
@@ -854,8 +864,10 @@ class Emitter:
             # and an office of its own ("del Senato X e quello della Camera Y"), when the fact is
             # about the first role's own complement
             office = ctx.role(head) is not None and bound[emit.object].head == head.id
+            spread = _spread(ctx, head, emit.lists, office or emit.form == "role") + _co_agents(ctx, head, bound) \
+                if emit.coordination else [head]
             subjects = list(dict.fromkeys(
-                e.key for w in _spread(ctx, head, emit.lists, office or emit.form == "role") + _co_agents(ctx, head, bound)
+                e.key for w in spread
                 if (e := _resolve(ctx, w))
                 and (w is head or (emit.form != "role" or not ctx.role(w))
                      and not (office and _own_office(ctx, w)))))
@@ -890,6 +902,8 @@ class Emitter:
             # coordination joins like with like: "della Corte costituzionale Franco Bile, i ministri X"
             # hangs the ministers on the court, and they are no second body
             first = _resolve(ctx, word)
+            if not emit.coordination:
+                return [(first.key, None)] if first else []
             return list(dict.fromkeys((e.key, None) for w in _spread(ctx, word, emit.lists)
                                       if (e := _resolve(ctx, w)) and (w is word or first is None or e.type == first.type)))
         if emit.form == "role":
