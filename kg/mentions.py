@@ -24,6 +24,9 @@ from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDoc
                       Mention, Sentence, Word)
 
 NER_TYPES = {"PER": PERSON, "ORG": ORGANIZATION, "LOC": PLACE, "GPE": PLACE}
+# "il comune di Rho" is Rho ("la provincia di Milano" is not Milano)
+_PLACE_BY_KIND = re.compile(r"^(?:comune|città|cittadina|paese|frazione|località|villaggio|quartiere|isola)"
+                            r"\s+(?:di\s+|d['’]\s*)(.+)$", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:(?:il|lo|la|i|gli|le|un|uno|una)\s+|(?:l|un|gl)['’]\s*)", re.IGNORECASE)
 # dependency links from a noun to the name it introduces
 NAME_LINKS = ("appos", "flat", "flat:name", "nmod", "compound", "nsubj")
@@ -433,7 +436,11 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
     for i in range(word.id + role_length, len(sentence.words) + 1):
         w = sentence.word(i)
         key = word_entity.get((sentence.index, i))
-        if key in people and not _after_preposition(sentence, i):
+        # the name's first word decides: "di Gianfranco Fini" is a complement at "Fini" too
+        first = i
+        while key is not None and first > 1 and word_entity.get((sentence.index, first - 1)) == key:
+            first -= 1
+        if key in people and not _after_preposition(sentence, first):
             return key
         # a long organization's name does not use up the reach
         steps += key is None
@@ -931,8 +938,9 @@ def _entity(doc: Document, group: list[Mention]) -> Entity:
         label = labels[0]
     per_document = type_ in (EVENT, PROPOSAL)
     heads = [doc.sentences[m.sentence].word(m.start).text for m in group] if per_document else []
+    bare = [found.group(1) for text in labels if type_ == PLACE and (found := _PLACE_BY_KIND.match(text))]
     alts = []
-    for text in [m.text for m in group] + labels + heads:
+    for text in [m.text for m in group] + labels + heads + bare:
         if text != label and text not in alts:
             alts.append(text)
     key_base = normalize_name(label)
