@@ -27,6 +27,10 @@ _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:°|º)?"
 _ABSOLUTE = re.compile(
     rf"\b(?:(?P<wd>{_WEEKDAY})\s+)?(?P<day>{_DAY})\s+(?P<month>{_MONTH})(?:\s+(?P<year>\d{{4}}))?\b",
     re.IGNORECASE)
+# "dal 16 al 20 novembre 2010", "dall'1 e al 3 giugno": a span of days is dated by its first
+_RANGE = re.compile(
+    rf"\bdal(?:l['’]\s*|\s+)(?P<first>{_DAY})\s+(?:e\s+)?al(?:l['’]\s*|\s+)(?P<day>{_DAY})\s+(?P<month>{_MONTH})"
+    rf"(?:\s+(?P<year>\d{{4}}))?\b", re.IGNORECASE)
 _NUMERIC = re.compile(r"\b(?P<day>[12]\d|3[01]|0?[1-9])/(?P<month>1[0-2]|0?[1-9])/(?P<year>\d{4})\b")
 _WEEKDAY_ONLY = re.compile(
     rf"\b(?P<wd>{_WEEKDAY})(?:\s+(?P<mod>prossim[oa]|scors[oa]))?\b", re.IGNORECASE)
@@ -77,6 +81,12 @@ def find_dates(text: str, reference: dt.date | None) -> list[DateSpan]:
             taken.append((start, end))
             spans.append(DateSpan(start, end, date, text[start:end]))
 
+    for m in _RANGE.finditer(text):
+        month, day = MONTHS[m["month"].lower()], int(m["first"].rstrip("°º"))
+        if m["year"]:
+            add(m.start(), m.end(), _safe_date(int(m["year"]), month, day))
+        elif reference:
+            add(m.start(), m.end(), _nearest_year(reference, month, day, None))
     for m in _ABSOLUTE.finditer(text):
         month, day = MONTHS[m["month"].lower()], int(m["day"].rstrip("°º"))
         if m["year"]:

@@ -32,6 +32,9 @@ def test_no_dateline_in_plain_sentence():
     ("il 30 dicembre", dt.date(2025, 12, 30)),
     ("il 28 agosto", dt.date(2025, 8, 28)),
     ("12/03/2024", dt.date(2024, 3, 12)),
+    ("dal 16 al 20 novembre 2010", dt.date(2010, 11, 16)),
+    ("dall'1 al 3 settembre", dt.date(2025, 9, 1)),
+    ("dal 9 e al 10 maggio 2015", dt.date(2015, 5, 9)),
 ])
 def test_expressions_resolve_against_document_date(text, expected):
     spans = find_dates(text, REF)
