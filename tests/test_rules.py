@@ -113,3 +113,36 @@ def test_a_proposal_is_a_node_only_where_a_fact_is_about_it():
     assert not [e for e in presented.entities if e.type == PROPOSAL]
     conforms, report = rdf.validate(rdf.to_graph(voted))
     assert conforms, report
+
+
+# Rules whose example the compact parser reads otherwise (each is exercised by a
+# hand-checked fixture sentence above); strict, so a better parser shows up here.
+PARSED_OTHERWISE = {
+    "meets-noun-with": "hangs 'con Joe Biden' on the verb (meets-noun-with-obl reads it)",
+    "meets-call-to": "hangs 'a Olaf Scholz' on the verb, and its NER takes the name for a place",
+    "participates-noun": "hangs 'al vertice' on the verb",
+    "date-event-of-name": "hangs the date on the event, not on the name after it",
+    "visits-on-visit": "tags 'Xi Jinping' as a place and hangs 'in visita' on the main verb",
+}
+
+
+def _rule_examples():
+    from kg.rules import load_rules
+
+    for rule in load_rules().rules:
+        for number, example in enumerate(rule.examples):
+            marks = [pytest.mark.xfail(strict=True, reason=f"the compact parser {PARSED_OTHERWISE[rule.id]}")] \
+                if rule.id in PARSED_OTHERWISE else []
+            yield pytest.param(rule.id, example, id=f"{rule.id}-{number}", marks=marks)
+
+
+@pytest.mark.parametrize("rule_id, example", list(_rule_examples()))
+def test_each_rule_matches_its_own_example_with_the_compact_models(rule_id, example):
+    from kg import parse
+    from kg.mentions import annotate, load_lexicon
+    from kg.rules import _Context, load_rules, match
+
+    rule = next(r for r in load_rules().rules if r.id == rule_id)
+    annotated = annotate(parse.parse(example))
+    assert any(next(match(_Context(annotated, sentence, load_lexicon()), rule), None)
+               for sentence in annotated.document.sentences), example
