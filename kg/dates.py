@@ -81,18 +81,14 @@ def find_dates(text: str, reference: dt.date | None) -> list[DateSpan]:
             taken.append((start, end))
             spans.append(DateSpan(start, end, date, text[start:end]))
 
-    for m in _RANGE.finditer(text):
-        month, day = MONTHS[m["month"].lower()], int(m["first"].rstrip("°º"))
-        if m["year"]:
-            add(m.start(), m.end(), _safe_date(int(m["year"]), month, day))
-        elif reference:
-            add(m.start(), m.end(), _nearest_year(reference, month, day, None))
-    for m in _ABSOLUTE.finditer(text):
-        month, day = MONTHS[m["month"].lower()], int(m["day"].rstrip("°º"))
-        if m["year"]:
-            add(m.start(), m.end(), _safe_date(int(m["year"]), month, day))
-        elif reference:
-            add(m.start(), m.end(), _nearest_year(reference, month, day, m["wd"]))
+    # a range first, so that its last day is not read as a date of its own
+    for pattern, day_group in ((_RANGE, "first"), (_ABSOLUTE, "day")):
+        for m in pattern.finditer(text):
+            month, day = MONTHS[m["month"].lower()], int(m[day_group].rstrip("°º"))
+            if m["year"]:
+                add(m.start(), m.end(), _safe_date(int(m["year"]), month, day))
+            elif reference:
+                add(m.start(), m.end(), _nearest_year(reference, month, day, m.groupdict().get("wd")))
     for m in _NUMERIC.finditer(text):
         add(m.start(), m.end(), _safe_date(int(m["year"]), int(m["month"]), int(m["day"])))
     if reference:

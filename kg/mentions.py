@@ -24,9 +24,6 @@ from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDoc
                       Mention, Sentence, Word)
 
 NER_TYPES = {"PER": PERSON, "ORG": ORGANIZATION, "LOC": PLACE, "GPE": PLACE}
-# "il comune di Rho" is Rho ("la provincia di Milano" is not Milano)
-_PLACE_BY_KIND = re.compile(r"^(?:comune|città|cittadina|paese|frazione|località|villaggio|quartiere|isola)"
-                            r"\s+(?:di\s+|d['’]\s*)(.+)$", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:(?:il|lo|la|i|gli|le|un|uno|una)\s+|(?:l|un|gl)['’]\s*)", re.IGNORECASE)
 # dependency links from a noun to the name it introduces
 NAME_LINKS = ("appos", "flat", "flat:name", "nmod", "compound", "nsubj")
@@ -45,6 +42,7 @@ class Lexicon:
     speech_verbs: frozenset[str]
     demonyms: dict[str, str]
     countries: frozenset[str]           # normalized country names
+    same_place_kinds: frozenset[str]
     spouse_nouns: frozenset[str]
     role_plurals: dict[str, str]
     role_synonyms: tuple[frozenset[tuple[str, ...]], ...]
@@ -130,6 +128,15 @@ class Lexicon:
         lemmas = tuple(w.lemma.lower() for w in sentence.words[word.id - 1:word.id + 2])
         return max((n for n in self.institution_nouns if lemmas[:len(n)] == n), key=len, default=None)
 
+    def place_named_by_kind(self, label: str) -> str | None:
+        """"comune di Rho" -> "Rho": a place named by its kind is the place itself."""
+        kind, _, rest = label.partition(" ")
+        if kind.lower() in self.same_place_kinds:
+            for preposition in ("di ", "d'", "d’"):
+                if rest.lower().startswith(preposition) and rest[len(preposition):].strip():
+                    return rest[len(preposition):].strip()
+        return None
+
     def country_of(self, lemma: str) -> str | None:
         lemma = lemma.lower()
         if lemma in self.demonyms:
@@ -157,6 +164,7 @@ def load_lexicon() -> Lexicon:
         speech_verbs=frozenset(data["speech_verbs"]),
         demonyms=dict(data["demonyms"]),
         countries=frozenset(normalize_name(c) for c in [*data["demonyms"].values(), *data["other_countries"]]),
+        same_place_kinds=frozenset(data["same_place_kinds"]),
         spouse_nouns=frozenset(data["spouse_nouns"]),
         role_plurals=dict(data["role_plurals"]),
         role_synonyms=tuple(frozenset(tuple(r.split()) for r in group) for group in data["role_synonyms"]),
@@ -867,7 +875,7 @@ def merge(doc: Document, mentions: list[Mention], lexicon: Lexicon) -> tuple[lis
         by_name.setdefault(key, target)
     entities, word_entity = [], {}
     for group in groups:
-        entity = _entity(doc, group)
+        entity = _entity(doc, group, lexicon)
         entities.append(entity)
         for m in group:
             for word_id in range(m.start, m.end + 1):
@@ -926,7 +934,7 @@ def _event_antecedent(doc: Document, m: Mention, groups, by_name, last_event, le
     return None if modified else last_event
 
 
-def _entity(doc: Document, group: list[Mention]) -> Entity:
+def _entity(doc: Document, group: list[Mention], lexicon: Lexicon) -> Entity:
     types = Counter(m.type for m in group if m.type)
     type_ = types.most_common(1)[0][0] if types else PERSON
     labels = [strip_article(m.text) for m in group]
@@ -938,7 +946,7 @@ def _entity(doc: Document, group: list[Mention]) -> Entity:
         label = labels[0]
     per_document = type_ in (EVENT, PROPOSAL)
     heads = [doc.sentences[m.sentence].word(m.start).text for m in group] if per_document else []
-    bare = [found.group(1) for text in labels if type_ == PLACE and (found := _PLACE_BY_KIND.match(text))]
+    bare = [place for text in labels if type_ == PLACE and (place := lexicon.place_named_by_kind(text))]
     alts = []
     for text in [m.text for m in group] + labels + heads + bare:
         if text != label and text not in alts:
