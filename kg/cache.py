@@ -63,7 +63,7 @@ def model_identity(models: str | os.PathLike | None) -> str:
     if kind == "official":
         files = sorted(p for p in (path / "it").rglob("*") if p.is_file()) if (path / "it").is_dir() else []
     else:
-        files = [path / name for name in sorted({*parse.MODEL_FILES.values(), parse.PRETRAIN_FILE})]
+        files = [path / name for name in sorted(parse.model_set_files(path))]
     try:
         stanza_version = version("stanza")
     except PackageNotFoundError:

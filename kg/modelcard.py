@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable
 
 from kg import train
-from kg.parse import MODEL_FILES, PRETRAIN_FILE
+from kg.parse import CHARLM_FILES, PRETRAIN_FILE, model_set_files
 
 CARD_FILE = "card.json"
 MARKDOWN_FILE = "MODEL_CARD.md"
@@ -34,7 +34,8 @@ KIND_LICENSES = {"WN": "CC BY-NC 4.0", "wikinews": "CC BY-NC 4.0", "FIC": "CC BY
 # The saved Stanza options worth reporting (the rest are paths and defaults).
 HYPERPARAMETERS = ("emb_dim", "word_emb_dim", "char_emb_dim", "hidden_dim", "char_hidden_dim",
                    "deep_biaff_hidden_dim", "num_layers", "rnn_layers", "dropout", "optim", "lr", "lr0",
-                   "batch_size", "steps", "max_steps", "num_epoch", "charlm", "pretrain", "scheme")
+                   "batch_size", "steps", "max_steps", "num_epoch", "charlm", "pretrain", "scheme",
+                   "char_num_layers", "bptt_size", "cutoff")
 TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
 
 
@@ -46,7 +47,9 @@ def read_card(directory: str | os.PathLike) -> dict | None:
 def hyperparameters(model_file: Path) -> dict:
     import torch
 
-    config = torch.load(model_file, map_location="cpu", weights_only=False).get("config", {})
+    saved = torch.load(model_file, map_location="cpu", weights_only=False)
+    # a character LM keeps its options with its weights, the other models beside them
+    config = saved.get("config") or saved.get("model", {}).get("args", {})
     return {key: config[key] for key in HYPERPARAMETERS if key in config}
 
 
@@ -103,15 +106,17 @@ def data_section(data: Path) -> dict:
         },
         "word_vectors": {"method": "word2vec (gensim), trained here",
                          "text": ["UD training split above", *train.NER_TRAIN[1:], *train.KIND_VECTOR_TEXT]},
+        "character_lms": {"method": "Stanza's forward and backward character language models, trained here "
+                                    "on the word vectors' text",
+                          "dev": f"{train.UD_ISDT_DEV} (last {train.ISDT_DEV_HELD_OUT} sentences)"},
         "licenses": {**{tb: ud_license(data, tb) for tb in treebanks},
                      **{f"KIND {name}": kind_license(name) for name in ner_files}},
     }
 
 
 def files_section(directory: Path) -> dict:
-    names = {**{name: processor for processor, name in MODEL_FILES.items()}, PRETRAIN_FILE: "pretrain"}
     out = {}
-    for name, processor in names.items():
+    for name, processor in model_set_files(directory).items():
         path = directory / name
         if path.is_file():
             out[name] = {"processor": processor, "mb": round(path.stat().st_size / 2**20, 1),
@@ -144,8 +149,7 @@ def build_card(models: Path, data: Path, work: Path | None, ud_scores: dict | No
         "total_mb": round(sum(f["mb"] for f in files.values()), 1),
         "data": data_section(data),
         "word_vectors": vector_shape(models / PRETRAIN_FILE) if PRETRAIN_FILE in files else None,
-        "hyperparameters": {name: hyperparameters(models / name) for name in MODEL_FILES.values()
-                            if name in files},
+        "hyperparameters": {name: hyperparameters(models / name) for name in files if name != PRETRAIN_FILE},
         "training": {"budget_minutes": train.BUDGETS[budget].minutes() if budget else None,
                      "stage_seconds": stages, "total_seconds": sum(stages.values()),
                      "machine": machine or this_machine()},
@@ -160,10 +164,14 @@ def build_card(models: Path, data: Path, work: Path | None, ud_scores: dict | No
 
 def render_markdown(card: dict) -> str:
     ud, ner = card["scores"]["ud"], card["scores"]["ner"]
+    charlm = any(name in card["files"] for name in CHARLM_FILES.values())
+    readers = [name for name, params in card["hyperparameters"].items() if params.get("charlm")]
     lines = [f"# {card['name']}", "",
              f"Stanza {card['stanza']} models for Italian (tokenize, mwt, pos, lemma, depparse, ner), "
-             f"{card['total_mb']} MB in all, trained with no pretrained transformer or character "
-             f"language model. Created {card['created']}. License: {card['license']} (the most "
+             f"{card['total_mb']} MB in all (weights stored in half precision), trained with no pretrained "
+             "transformer" + (f"; {' and '.join(readers)} read{'s' if len(readers) == 1 else ''} the character "
+                              "language models trained here" if readers else " or character language model")
+             + f". Created {card['created']}. License: {card['license']} (the most "
              "restrictive license among the training data's NC and SA terms).", "",
              "## Scores", ""]
     if ud:
@@ -189,7 +197,11 @@ def render_markdown(card: dict) -> str:
               f"- test: {data['ner']['test']}", "",
               f"Word vectors: {data['word_vectors']['method']}, on " + ", ".join(data["word_vectors"]["text"])
               + (f"; {card['word_vectors']['words']} words × {card['word_vectors']['dimensions']} dimensions"
-                 if card["word_vectors"] else "") + ".", "", "## Licenses of the data", ""]
+                 if card["word_vectors"] else "") + ".", ""]
+    if charlm:
+        lms = data["character_lms"]
+        lines += [f"Character LMs: {lms['method']}; dev: {lms['dev']}.", ""]
+    lines += ["## Licenses of the data", ""]
     lines += [f"- {source}: {lic}" for source, lic in data["licenses"].items()]
     training = card["training"]
     lines += ["", "## Training", "",
@@ -197,7 +209,7 @@ def render_markdown(card: dict) -> str:
               f"Total stage time {training['total_seconds'] / 60:.0f} min.", ""]
     if training["budget_minutes"]:
         lines += ["| Stage | Budget (min) | Took (s) |", "|---|---|---|"]
-        lines += [f"| {stage} | {minutes} | {training['stage_seconds'].get(stage, '')} |"
+        lines += [f"| {stage} | {minutes} | {stage_took(training['stage_seconds'], stage)} |"
                   for stage, minutes in training["budget_minutes"].items()]
         lines.append("")
     lines += ["## Hyper-parameters", ""]
@@ -206,6 +218,13 @@ def render_markdown(card: dict) -> str:
     lines += ["", "## Files", "", "| File | Processor | MB | sha256 |", "|---|---|---|---|"]
     lines += [f"| {name} | {f['processor']} | {f['mb']} | `{f['sha256'][:16]}` |" for name, f in card["files"].items()]
     return "\n".join(lines) + "\n"
+
+
+def stage_took(seconds: dict[str, int], stage: str) -> int | str:
+    """A stage's seconds; one run as parts side by side (``charlm-forward``,
+    ``charlm-backward``) took as long as its longest part."""
+    parts = [took for name, took in seconds.items() if name == stage or name.startswith(f"{stage}-")]
+    return max(parts) if parts else ""
 
 
 def write_card(directory: Path, card: dict) -> None:

@@ -36,6 +36,10 @@ MODEL_FILES = {"tokenize": "tokenizer.pt", "mwt": "mwt.pt", "pos": "tagger.pt",
                "lemma": "lemmatizer.pt", "depparse": "parser.pt", "ner": "nertagger.pt"}
 PRETRAIN_FILE = "pretrain.pt"
 PRETRAINED = ("pos", "depparse", "ner")
+# Forward and backward character LMs, read by the processors below when a
+# model directory has them (models trained without them ignore them).
+CHARLM_FILES = {"forward": "forward_charlm.pt", "backward": "backward_charlm.pt"}
+CHARLM_READERS = ("pos", "ner")
 
 # About 800 words: long enough that real sentences are never cut (news
 # paragraphs are far shorter), short enough that one unpunctuated stretch
@@ -81,6 +85,16 @@ def resolve_models(models: str | os.PathLike | None) -> tuple[str, Path]:
     return "directory", Path(models)
 
 
+def model_set_files(path: Path) -> dict[str, str]:
+    """File name -> what it holds, for a model directory in the compact
+    layout: each processor's model, the vectors, and the character LMs where
+    the directory has them."""
+    files = {**{name: processor for processor, name in MODEL_FILES.items()}, PRETRAIN_FILE: "pretrain"}
+    if all((path / name).is_file() for name in CHARLM_FILES.values()):
+        files.update({name: f"charlm ({direction})" for direction, name in CHARLM_FILES.items()})
+    return files
+
+
 def pipeline_kwargs(models: str | os.PathLike | None) -> dict:
     kind, path = resolve_models(models)
     if kind == "official":
@@ -97,6 +111,10 @@ def pipeline_kwargs(models: str | os.PathLike | None) -> dict:
         kwargs[f"{processor}_model_path"] = str(path / name)
     for processor in PRETRAINED:
         kwargs[f"{processor}_pretrain_path"] = str(path / PRETRAIN_FILE)
+    if CHARLM_FILES["forward"] in model_set_files(path):
+        for processor in CHARLM_READERS:
+            for direction, name in CHARLM_FILES.items():
+                kwargs[f"{processor}_{direction}_charlm_path"] = str(path / name)
     return kwargs
 
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from kg.parse import (MODEL_FILES, PRETRAIN_FILE, PROCESSORS, load_pipeline, official_dir,
-                      pipeline_kwargs, resolve_models)
+from kg.parse import PROCESSORS, load_pipeline, model_set_files, official_dir, pipeline_kwargs, resolve_models
 
 # conll18 evaluator metric name -> our key
 TREEBANK_METRICS = {"tokens": "Tokens", "sentences": "Sentences", "words": "Words", "upos": "UPOS",
@@ -332,9 +331,8 @@ def models_info(models: str | os.PathLike | None = None) -> dict:
         files = [{"name": str(p.relative_to(path)), "processor": p.parent.name, "mb": _mb(p), "present": True}
                  for p in found]
     else:
-        wanted = {**{name: processor for processor, name in MODEL_FILES.items()}, PRETRAIN_FILE: "pretrain"}
         files = [{"name": name, "processor": processor, "mb": _mb(path / name) if (path / name).is_file() else 0.0,
-                  "present": (path / name).is_file()} for name, processor in wanted.items()]
+                  "present": (path / name).is_file()} for name, processor in model_set_files(path).items()]
     card = read_card(path) if kind != "official" else None
     return {"kind": kind, "path": str(path), "files": files,
             "total_mb": round(sum(f["mb"] for f in files), 1),
@@ -381,10 +379,10 @@ def format_ner_scores(scores: dict) -> str:
 
 def format_models_info(info: dict) -> str:
     lines = [f"models: {info['kind']} ({info['path']})" + ("" if info["complete"] else "  INCOMPLETE"),
-             f"{'file':<22} {'processor':<10} {'MB':>7}"]
-    lines += [f"{f['name']:<22} {f['processor']:<10} {f['mb']:>7.1f}" + ("" if f["present"] else "  missing")
+             f"{'file':<22} {'processor':<17} {'MB':>7}"]
+    lines += [f"{f['name']:<22} {f['processor']:<17} {f['mb']:>7.1f}" + ("" if f["present"] else "  missing")
               for f in info["files"]]
-    lines.append(f"{'total':<33} {info['total_mb']:>7.1f}")
+    lines.append(f"{'total':<40} {info['total_mb']:>7.1f}")
     for name, scores in (info.get("scores") or {}).items():
         shown = ", ".join(f"{k} {v}" for k, v in scores.items() if isinstance(v, (int, float)))
         lines.append(f"card scores, {name}: {shown}")

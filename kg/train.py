@@ -2,9 +2,10 @@
 
 Every step uses Stanza's own training code and never touches the network:
 word vectors are trained here with gensim and handed to Stanza as a pretrain
-file, and no character language model is used.  Each processor trains under a
-wall-clock budget; Stanza saves the best dev checkpoint as it goes, so a
-stage stopped by its budget still leaves its best model behind.
+file, and the forward and backward character language models that the POS
+and NER taggers read are trained here too, on the same text.  Each processor
+trains under a wall-clock budget; Stanza saves the best dev checkpoint as it
+goes, so a stage stopped by its budget still leaves its best model behind.
 
 Example:
     python -m kg.train --data ../shared/data --work build/train --out kg/models/compact
@@ -19,8 +20,11 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+
+from kg.parse import CHARLM_FILES
 
 SHORTHAND = "it_kg"
 
@@ -64,6 +68,7 @@ class Budget:
     On a GPU a step costs about the same for small and large batches, so the
     ``gpu`` budget uses Stanza's default batch sizes and more epochs; the
     architectures stay the same, so the shipped size stays the same."""
+    charlm: float
     tokenize: float
     mwt: float
     pos: float
@@ -75,18 +80,27 @@ class Budget:
     depparse_batch: int = 2000
     mwt_epochs: int = 15
     lemma_epochs: int = 4
+    # A character LM runs over every character of every sentence, twice (one
+    # per direction) in the tagger and twice in NER: its size sets parse speed.
+    charlm_hidden: int = 512
+    # Steps between dev evaluations, each of which saves the best model so
+    # far (NER's first stage, on all of KIND, evaluates half as often).
+    eval_interval: int = 100
 
     def minutes(self) -> dict[str, float]:
         return {stage: getattr(self, stage) for stage in STAGES}
 
 
-STAGES = ("tokenize", "mwt", "pos", "lemma", "depparse", "ner", "ner_finetune")
+STAGES = ("charlm", "tokenize", "mwt", "pos", "lemma", "depparse", "ner", "ner_finetune")
 BUDGETS = {
-    "smoke": Budget(tokenize=0.5, mwt=0.5, pos=0.5, lemma=0.5, depparse=0.5, ner=0.5, ner_finetune=0.5),
-    "cpu": Budget(tokenize=8, mwt=3, pos=22, lemma=10, depparse=50, ner=80, ner_finetune=25),
-    "gpu": Budget(tokenize=7, mwt=3, pos=3, lemma=6, depparse=3.8, ner=7.5, ner_finetune=4,
+    "smoke": Budget(charlm=0.5, tokenize=0.5, mwt=0.5, pos=0.5, lemma=0.5, depparse=0.5, ner=0.5,
+                    ner_finetune=0.5, charlm_hidden=32, eval_interval=5),
+    "cpu": Budget(charlm=40, tokenize=8, mwt=3, pos=22, lemma=10, depparse=50, ner=80, ner_finetune=25),
+    "gpu": Budget(charlm=2, tokenize=7, mwt=3, pos=3, lemma=6, depparse=3.8, ner=7.5, ner_finetune=4,
                   pos_batch=250, depparse_batch=5000, mwt_epochs=30, lemma_epochs=20),
 }
+# The models that read the character LMs; the parser and the rest do not.
+CHARLM_READERS = ("tagger", "nertagger")
 
 
 def with_overrides(budget: Budget, items: list[str]) -> Budget:
@@ -186,15 +200,21 @@ def prepare_ner(data: Path, work: Path) -> dict[str, Path]:
     return paths
 
 
+def unlabelled_text(data: Path, ud_train: Path) -> list[list[str]]:
+    """The words of local Italian text, training splits only: what the word
+    vectors and the character LMs learn from."""
+    corpus = [[cols.split("\t")[1] for cols in s if not cols.startswith("#")] for s in read_sentences(ud_train)]
+    for name in KIND_VECTOR_TEXT + NER_TRAIN[1:]:
+        corpus += [[t for t, _ in s] for s in read_ner_tsv(data / "kind" / name)]
+    return corpus
+
+
 def train_vectors(data: Path, ud_train: Path, work: Path, dim: int = 100) -> Path:
     """Word2vec on local Italian text (training splits only), saved as a Stanza pretrain."""
     from gensim.models import Word2Vec
     from stanza.models.common.pretrain import Pretrain
 
-    corpus = [[cols.split("\t")[1].lower() for cols in s if not cols.startswith("#")]
-              for s in read_sentences(ud_train)]
-    for name in KIND_VECTOR_TEXT + NER_TRAIN[1:]:
-        corpus += [[t.lower() for t, _ in s] for s in read_ner_tsv(data / "kind" / name)]
+    corpus = [[word.lower() for word in s] for s in unlabelled_text(data, ud_train)]
     model = Word2Vec(corpus, vector_size=dim, window=5, min_count=3, workers=2, epochs=10, seed=1)
     vec = work / "vectors.txt"
     model.wv.save_word2vec_format(str(vec), binary=False)
@@ -246,13 +266,33 @@ class Plan:
         # A model is tied to the vectors it was trained with.
         return self.start / "pretrain.pt" if self.start else self.work / "it_kg.pretrain.pt"
 
+    @property
+    def charlm_dir(self) -> Path:
+        return self.work / "charlm"
+
     def model(self, kind: str) -> str:
         return f"{SHORTHAND}_{kind}.pt"
+
+    @staticmethod
+    def charlm_in(directory: Path | None) -> dict[str, Path]:
+        files = {direction: directory / name for direction, name in CHARLM_FILES.items()} if directory else {}
+        return files if files and all(f.is_file() for f in files.values()) else {}
+
+    @property
+    def charlm(self) -> dict[str, Path]:
+        """The character LMs the tagger and NER read: this run's, else the
+        start models' (none: the taggers read no character LM)."""
+        return self.charlm_in(self.charlm_dir) or self.charlm_in(self.start)
+
+    def continues(self, kind: str) -> bool:
+        """Whether ``kind`` continues the start's model: one that reads
+        character LMs can only continue a model that read the same ones."""
+        return self.start is not None and (kind not in CHARLM_READERS or self.charlm == self.charlm_in(self.start))
 
     def trainer(self, kind: str) -> list[str]:
         """The module (and its arguments) that trains a tagger or parser:
         Stanza's own, or ``kg.resume`` continuing the shipped model."""
-        if self.start:
+        if self.continues(kind):
             return ["kg.resume", kind, str(self.start / f"{kind}.pt")]
         return [f"stanza.models.{kind}"]
 
@@ -261,7 +301,31 @@ class Plan:
         trainers take no ``--lang``)."""
         args = ["--lang", "it"] if lang else []
         args += ["--shorthand", SHORTHAND, "--save_dir", str(self.models), "--save_name", self.model(kind)]
+        if kind.removesuffix("_base") in CHARLM_READERS and self.charlm:
+            args += ["--charlm", "--charlm_shorthand", SHORTHAND, "--charlm_forward_file",
+                     str(self.charlm["forward"]), "--charlm_backward_file", str(self.charlm["backward"])]
         return args + (["--wordvec_pretrain_file", str(self.pretrain)] if vectors else [])
+
+
+def train_charlm(plan: Plan) -> None:
+    """Forward and backward character LMs, side by side, on the text the word
+    vectors learn from, one sentence a line with the words spaced as the
+    taggers will hand them over; the ISDT dev tail picks the checkpoint."""
+    plan.charlm_dir.mkdir(parents=True, exist_ok=True)
+    text = {"train": plan.charlm_dir / "train.txt", "dev": plan.charlm_dir / "dev.txt"}
+    dev = [[cols.split("\t")[1] for cols in s if not cols.startswith("#")] for s in read_sentences(plan.ud["dev"])]
+    for split, sentences in (("train", unlabelled_text(plan.data, plan.ud["train"])), ("dev", dev)):
+        text[split].write_text("".join(" ".join(words) + "\n" for words in sentences), encoding="utf-8")
+
+    def direction(name: str):
+        return lambda: run_stage(f"charlm-{name}", plan.budget.charlm, [
+            "stanza.models.charlm", "--direction", name, "--shorthand", SHORTHAND,
+            "--train_file", str(text["train"]), "--eval_file", str(text["dev"]),
+            "--save_dir", str(plan.charlm_dir), "--save_name", CHARLM_FILES[name],
+            "--vocab_save_name", f"{name}_vocab.pt", "--char_hidden_dim", str(plan.budget.charlm_hidden),
+            # a character seen fewer times than this is unknown (Stanza's default assumes gigabytes of text)
+            "--cutoff", "20", "--eval_steps", str(plan.budget.eval_interval), "--epochs", "1000", "--no_checkpoint"], plan.logs)
+    run_chains([direction("forward"), direction("backward")], parallel=True)
 
 
 def train_tokenizer(plan: Plan) -> None:
@@ -298,7 +362,8 @@ def train_tagger_then_parser(plan: Plan, stages: list[str]) -> None:
             *plan.trainer("tagger"), *plan.stanza_args("tagger"), "--train_file", str(plan.ud["train"]),
             "--eval_file", str(plan.ud["dev"]), "--output_file", str(plan.work / "pos_dev.pred.conllu"),
             "--hidden_dim", "200", "--char_hidden_dim", "100", "--deep_biaff_hidden_dim", "200",
-            "--batch_size", str(plan.budget.pos_batch), "--max_steps", "30000", "--eval_interval", "100"],
+            "--batch_size", str(plan.budget.pos_batch), "--max_steps", "30000",
+            "--eval_interval", str(plan.budget.eval_interval)],
             plan.logs)
     if "depparse" not in stages:
         return
@@ -315,7 +380,7 @@ def train_tagger_then_parser(plan: Plan, stages: list[str]) -> None:
         "--eval_file", str(retagged["dev"]), "--output_file", str(plan.work / "parse_dev.pred.conllu"),
         "--hidden_dim", "200", "--char_hidden_dim", "200", "--deep_biaff_hidden_dim", "200",
         "--num_layers", "2", "--batch_size", str(plan.budget.depparse_batch), "--max_steps", "30000",
-        "--eval_interval", "100"], plan.logs)
+        "--eval_interval", str(plan.budget.eval_interval)], plan.logs)
 
 
 def train_lemmatizer(plan: Plan) -> None:
@@ -329,20 +394,24 @@ def train_lemmatizer(plan: Plan) -> None:
 def train_ner(plan: Plan, stages: list[str]) -> None:
     """NER on all of KIND, then fine-tuned on its wikinews part alone: the
     news domain kg reads (dev F1 79.4 -> 81.8 in the shipped run).  With
-    ``plan.start`` the fine-tune continues from the shipped tagger instead."""
+    ``plan.start`` the fine-tune continues from the shipped tagger instead,
+    unless the ``ner`` stage is asked for or the tagger cannot continue it."""
     ner = prepare_ner(plan.data, plan.work)
-    if "ner" in stages:
+    anew = "ner" in stages or not plan.continues("nertagger")
+    if anew:
         run_stage("ner", plan.budget.ner, [
             "stanza.models.ner_tagger", *plan.stanza_args("nertagger_base", lang=False),
             "--train_file", str(ner["train"]), "--eval_file", str(ner["dev"]),
-            "--hidden_dim", "200", "--max_steps", "60000", "--eval_interval", "500", "--batch_size", "32"],
+            "--hidden_dim", "200", "--max_steps", "60000",
+            "--eval_interval", str(2 * plan.budget.eval_interval), "--batch_size", "32"],
             plan.logs)
-    base = plan.start / "nertagger.pt" if plan.start else plan.models / plan.model("nertagger_base")
+    base = plan.models / plan.model("nertagger_base") if anew else plan.start / "nertagger.pt"
     run_stage("ner_finetune", plan.budget.ner_finetune, [
         "stanza.models.ner_tagger", *plan.stanza_args("nertagger", lang=False),
         "--train_file", str(ner["wikinews_train"]), "--eval_file", str(ner["dev"]),
         "--finetune", "--finetune_load_name", str(base),
-        "--max_steps", "30000", "--eval_interval", "100", "--batch_size", "32"], plan.logs)
+        "--max_steps", "30000", "--eval_interval", str(plan.budget.eval_interval), "--batch_size", "32"],
+        plan.logs)
 
 
 def run_chains(chains: list, parallel: bool) -> None:
@@ -366,15 +435,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("build/models"))
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="cpu",
                         help="minutes and batch sizes per stage: cpu, gpu, or smoke (a quick check)")
-    parser.add_argument("--stages", default="vectors,tokenize,mwt,pos,lemma,depparse,ner",
+    parser.add_argument("--stages", default="vectors,charlm,tokenize,mwt,pos,lemma,depparse,ner",
                         help="comma-separated stages to run (later ones reuse earlier outputs in --work)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
                         help="override one budget setting (repeatable): a stage's minutes, e.g. "
-                             "ner_finetune=100, or pos_batch, depparse_batch, mwt_epochs, lemma_epochs")
+                             "ner_finetune=100, or pos_batch, depparse_batch, mwt_epochs, lemma_epochs, "
+                             "charlm_hidden")
     parser.add_argument("--start", type=Path, default=None,
                         help="a shipped model directory to continue from (pos resumes its tagger.pt, depparse "
                              "its parser.pt and ner_finetune its nertagger.pt; its pretrain.pt is used as "
-                             "the word vectors)")
+                             "the word vectors and its character LMs, if any, unless charlm trains new ones: "
+                             "then pos and ner train anew)")
     parser.add_argument("--parallel", action="store_true",
                         help="train independent stages at the same time (GPU or many cores)")
     args = parser.parse_args(argv)
@@ -392,6 +463,8 @@ def main(argv: list[str] | None = None) -> None:
         t = time.time()
         train_vectors(args.data, plan.ud["train"], plan.work)
         print(f"[train] vectors: {time.time() - t:.0f} s", flush=True)
+    if "charlm" in stages:
+        train_charlm(plan)
     chains = [chain for stage, chain in (
         ("tokenize", lambda: train_tokenizer(plan)),
         ("mwt", lambda: train_mwt(plan)),
@@ -401,18 +474,39 @@ def main(argv: list[str] | None = None) -> None:
     if {"pos", "depparse"} & set(stages):
         chains.insert(0, lambda: train_tagger_then_parser(plan, stages))
     run_chains(chains, args.parallel)
-    export(plan.pretrain, plan.models, args.out)
+    export(plan.pretrain, plan.models, args.out, plan.charlm)
 
 
-def export(pretrain: Path, models: Path, out: Path) -> None:
-    """Copy the trained models (not optimizer checkpoints) into the shipped layout."""
+def export(pretrain: Path, models: Path, out: Path, charlm: dict[str, Path] | None = None) -> None:
+    """Copy the trained models (not optimizer checkpoints) and the character
+    LMs they read into the shipped layout, their weights in half precision:
+    the shipped size halves, and Stanza's loaders cast them back to float32.
+    The vectors stay as they are (Stanza embeds them as stored)."""
+    import torch
+
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(pretrain, out / "pretrain.pt")
-    for src in sorted(models.glob(f"{SHORTHAND}_*.pt")):
-        if any(part in src.name for part in ("checkpoint", "optim", "_base")):
-            continue
-        shutil.copy(src, out / src.name.replace(f"{SHORTHAND}_", ""))
+    shipped = {src.name.replace(f"{SHORTHAND}_", ""): src for src in sorted(models.glob(f"{SHORTHAND}_*.pt"))
+               if not any(part in src.name for part in ("checkpoint", "optim", "_base"))}
+    shipped.update({CHARLM_FILES[direction]: path for direction, path in (charlm or {}).items()})
+    for name, src in shipped.items():
+        torch.save(half_precision(torch.load(src, map_location="cpu", weights_only=False)), out / name)
     print(f"[train] models in {out}: " + ", ".join(p.name for p in sorted(out.glob('*.pt'))), flush=True)
+
+
+def half_precision(saved):
+    """A saved model with every float32 tensor in it as float16."""
+    import torch
+
+    if isinstance(saved, torch.Tensor):
+        return saved.half() if saved.dtype == torch.float32 else saved
+    if isinstance(saved, defaultdict):
+        return type(saved)(saved.default_factory, {key: half_precision(value) for key, value in saved.items()})
+    if isinstance(saved, dict):
+        return type(saved)({key: half_precision(value) for key, value in saved.items()})
+    if isinstance(saved, (list, tuple)):
+        return type(saved)(half_precision(value) for value in saved)
+    return saved
 
 
 if __name__ == "__main__":

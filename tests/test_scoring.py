@@ -235,22 +235,31 @@ def test_model_card_round_trip(tmp_path):
     models.mkdir()
     torch.save({"vocab": {}, "emb": torch.zeros(3, 4)}, models / "pretrain.pt")
     torch.save({"config": {"hidden_dim": 200, "save_dir": "/tmp/x", "charlm": False}}, models / "parser.pt")
+    torch.save({"config": {"hidden_dim": 200, "charlm": True}}, models / "tagger.pt")
+    for direction in ("forward", "backward"):
+        torch.save({"model": {"args": {"char_hidden_dim": 512, "direction": direction}, "state_dict": {}}},
+                   models / f"{direction}_charlm.pt")
     logs = tmp_path / "work" / "logs"
     logs.mkdir(parents=True)
     (logs / "depparse.log").write_text("2026-01-01 10:00:00 INFO: start\nStep 1\n2026-01-01 10:50:30 INFO: end\n")
+    (logs / "charlm-forward.log").write_text("2026-01-01 10:00:00 INFO: a\n2026-01-01 10:01:40 INFO: b\n")
+    (logs / "charlm-backward.log").write_text("2026-01-01 10:00:00 INFO: a\n2026-01-01 10:01:45 INFO: b\n")
     ud = {"tokens": 99.1, "sentences": 97.0, "words": 99.0, "upos": 96.0, "xpos": 95.0, "ufeats": 94.0,
           "lemmas": 96.5, "uas": 85.0, "las": 81.0, "file": "t.conllu", "models": "compact"}
     ner = {**entity_scores({(0, 0, 1, "PER")}, {(0, 0, 1, "PER")}), "sentences": 1, "tokens": 1,
            "file": "t.tsv", "models": "compact"}
     card = modelcard.build_card(models, tmp_path / "no-data", tmp_path / "work", ud, ner)
     assert card["hyperparameters"]["parser.pt"] == {"hidden_dim": 200, "charlm": False}
-    assert card["training"]["stage_seconds"] == {"depparse": 3030}
+    assert card["hyperparameters"]["forward_charlm.pt"] == {"char_hidden_dim": 512}
+    assert card["training"]["stage_seconds"] == {"depparse": 3030, "charlm-forward": 100, "charlm-backward": 105}
     assert card["word_vectors"] == {"words": 3, "dimensions": 4}
     assert card["scores"]["ud"]["las"] == 81.0 and "file" not in card["scores"]["ud"]
     assert card["data"]["licenses"]["KIND evalita-2023/ADG_train.tsv"] == "CC BY-NC-SA 4.0"
     modelcard.write_card(models, card)
     assert modelcard.read_card(models) == json.loads(json.dumps(card))
-    assert "| 99.10 | 97.00 |" in (models / "MODEL_CARD.md").read_text()
+    markdown = (models / "MODEL_CARD.md").read_text()
+    assert "| 99.10 | 97.00 |" in markdown and "| charlm | 40 | 105 |" in markdown
+    assert "tagger.pt reads the character language models trained here" in markdown
     assert models_info(str(models))["scores"]["ner"]["f1"] == 100.0
 
 

@@ -27,14 +27,41 @@ def test_ner_splits_keep_the_dev_tail_out_of_both_training_sets(tmp_path):
     assert not set(first_words["dev"]) & set(first_words["train"])
 
 
-def test_export_ships_final_models_only(tmp_path):
+def test_export_ships_final_models_and_character_lms_in_half_precision(tmp_path):
+    import torch
+
     work, models, out = tmp_path / "work", tmp_path / "work" / "models", tmp_path / "out"
     models.mkdir(parents=True)
-    (work / "it_kg.pretrain.pt").write_bytes(b"vectors")
+    torch.save({"emb": torch.ones(2, 3)}, work / "it_kg.pretrain.pt")
     for name in ("tagger", "parser", "parser_checkpoint", "nertagger", "nertagger_base"):
-        (models / f"{train.SHORTHAND}_{name}.pt").write_bytes(name.encode())
-    train.export(work / "it_kg.pretrain.pt", models, out)
-    assert sorted(p.name for p in out.iterdir()) == ["nertagger.pt", "parser.pt", "pretrain.pt", "tagger.pt"]
+        torch.save({"model": {"w": torch.full((2,), 0.1)}, "config": {"lr": 0.1}}, models / f"{train.SHORTHAND}_{name}.pt")
+    charlm = {direction: work / "charlm" / f"{direction}.pt" for direction in ("forward", "backward")}
+    charlm["forward"].parent.mkdir()
+    for path in charlm.values():
+        torch.save({"model": {"state_dict": {"w": torch.ones(2)}, "vocab": {"_id2unit": ["a"]}}}, path)
+    train.export(work / "it_kg.pretrain.pt", models, out, charlm)
+    assert sorted(p.name for p in out.iterdir()) == ["backward_charlm.pt", "forward_charlm.pt", "nertagger.pt",
+                                                     "parser.pt", "pretrain.pt", "tagger.pt"]
+    tagger = torch.load(out / "tagger.pt", weights_only=False)
+    assert tagger["model"]["w"].dtype == torch.float16 and tagger["config"] == {"lr": 0.1}
+    assert torch.load(out / "forward_charlm.pt", weights_only=False)["model"]["vocab"] == {"_id2unit": ["a"]}
+    assert torch.load(out / "pretrain.pt", weights_only=False)["emb"].dtype == torch.float32
+
+
+def test_a_tagger_continues_the_start_model_only_with_the_same_character_lms(tmp_path):
+    start, work = tmp_path / "start", tmp_path / "work"
+    start.mkdir()
+    plan = train.Plan(tmp_path, work, train.BUDGETS["smoke"], {}, start)
+    assert plan.continues("tagger") and plan.continues("parser") and plan.charlm == {}
+    assert "--charlm" not in plan.stanza_args("tagger")
+    (work / "charlm").mkdir(parents=True)
+    for name in ("forward_charlm.pt", "backward_charlm.pt"):
+        (work / "charlm" / name).write_bytes(b"lm")
+    assert not plan.continues("tagger") and not plan.continues("nertagger") and plan.continues("parser")
+    assert plan.trainer("tagger") == ["stanza.models.tagger"]
+    args = plan.stanza_args("nertagger_base", lang=False)
+    assert args[args.index("--charlm_forward_file") + 1] == str(work / "charlm" / "forward_charlm.pt")
+    assert "--charlm" not in plan.stanza_args("parser")
 
 
 def test_every_budget_names_every_stage():
@@ -79,11 +106,12 @@ def test_a_resumed_tagger_starts_from_the_shipped_weights():
     from stanza.models.pos.trainer import Trainer
 
     from kg import resume
-    from kg.parse import compact_dir
+    from kg.parse import CHARLM_FILES, compact_dir
 
     model = str(compact_dir() / "tagger.pt")
     pretrain = Pretrain(str(compact_dir() / "pretrain.pt"))
-    trainer = resume.trainer_from(model, Trainer)(args={"batch_size": 64}, vocab=None, pretrain=pretrain,
+    charlm = {f"charlm_{direction}_file": str(compact_dir() / name) for direction, name in CHARLM_FILES.items()}
+    trainer = resume.trainer_from(model, Trainer)(args={"batch_size": 64, **charlm}, vocab=None, pretrain=pretrain,
                                                     device="cpu")
     shipped = torch.load(model, map_location="cpu", weights_only=True)["model"]
     weights = trainer.model.state_dict()
