@@ -80,8 +80,8 @@ class Budget:
     depparse_batch: int = 2000
     mwt_epochs: int = 15
     lemma_epochs: int = 4
-    # A character LM runs over every character of every sentence, twice (one
-    # per direction) in the tagger and twice in NER: its size sets parse speed.
+    # A character LM runs over every character of every sentence, once per
+    # direction in each tagger that reads it: its size sets parse speed.
     charlm_hidden: int = 512
     # Steps between dev evaluations, each of which saves the best model so
     # far (NER's first stage, on all of KIND, evaluates half as often).
@@ -200,10 +200,14 @@ def prepare_ner(data: Path, work: Path) -> dict[str, Path]:
     return paths
 
 
+def conllu_words(path: Path) -> list[list[str]]:
+    return [[cols.split("\t")[1] for cols in s if not cols.startswith("#")] for s in read_sentences(path)]
+
+
 def unlabelled_text(data: Path, ud_train: Path) -> list[list[str]]:
     """The words of local Italian text, training splits only: what the word
     vectors and the character LMs learn from."""
-    corpus = [[cols.split("\t")[1] for cols in s if not cols.startswith("#")] for s in read_sentences(ud_train)]
+    corpus = conllu_words(ud_train)
     for name in KIND_VECTOR_TEXT + NER_TRAIN[1:]:
         corpus += [[t for t, _ in s] for s in read_ner_tsv(data / "kind" / name)]
     return corpus
@@ -285,9 +289,22 @@ class Plan:
         return self.charlm_in(self.charlm_dir) or self.charlm_in(self.start)
 
     def continues(self, kind: str) -> bool:
-        """Whether ``kind`` continues the start's model: one that reads
-        character LMs can only continue a model that read the same ones."""
-        return self.start is not None and (kind not in CHARLM_READERS or self.charlm == self.charlm_in(self.start))
+        """Whether ``kind`` continues the start's model: not where this run
+        trains new character LMs for it to read."""
+        return self.start is not None and not (kind in CHARLM_READERS and self.charlm_in(self.charlm_dir))
+
+    def reads_charlm(self, kind: str) -> bool:
+        """A new tagger reads the character LMs there are; a continued one
+        reads them only if the model it continues did."""
+        kind = kind.removesuffix("_base")
+        if kind not in CHARLM_READERS or not self.charlm:
+            return False
+        if not self.continues(kind):
+            return True
+        import torch
+
+        saved = torch.load(self.start / f"{kind}.pt", map_location="cpu", weights_only=False)
+        return bool(saved.get("config", {}).get("charlm"))
 
     def trainer(self, kind: str) -> list[str]:
         """The module (and its arguments) that trains a tagger or parser:
@@ -301,7 +318,7 @@ class Plan:
         trainers take no ``--lang``)."""
         args = ["--lang", "it"] if lang else []
         args += ["--shorthand", SHORTHAND, "--save_dir", str(self.models), "--save_name", self.model(kind)]
-        if kind.removesuffix("_base") in CHARLM_READERS and self.charlm:
+        if self.reads_charlm(kind):
             args += ["--charlm", "--charlm_shorthand", SHORTHAND, "--charlm_forward_file",
                      str(self.charlm["forward"]), "--charlm_backward_file", str(self.charlm["backward"])]
         return args + (["--wordvec_pretrain_file", str(self.pretrain)] if vectors else [])
@@ -313,8 +330,8 @@ def train_charlm(plan: Plan) -> None:
     taggers will hand them over; the ISDT dev tail picks the checkpoint."""
     plan.charlm_dir.mkdir(parents=True, exist_ok=True)
     text = {"train": plan.charlm_dir / "train.txt", "dev": plan.charlm_dir / "dev.txt"}
-    dev = [[cols.split("\t")[1] for cols in s if not cols.startswith("#")] for s in read_sentences(plan.ud["dev"])]
-    for split, sentences in (("train", unlabelled_text(plan.data, plan.ud["train"])), ("dev", dev)):
+    for split, sentences in (("train", unlabelled_text(plan.data, plan.ud["train"])),
+                             ("dev", conllu_words(plan.ud["dev"]))):
         text[split].write_text("".join(" ".join(words) + "\n" for words in sentences), encoding="utf-8")
 
     def direction(name: str):

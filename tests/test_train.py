@@ -48,12 +48,20 @@ def test_export_ships_final_models_and_character_lms_in_half_precision(tmp_path)
     assert torch.load(out / "pretrain.pt", weights_only=False)["emb"].dtype == torch.float32
 
 
-def test_a_tagger_continues_the_start_model_only_with_the_same_character_lms(tmp_path):
+def test_a_tagger_continues_the_start_model_with_the_character_lms_it_read(tmp_path):
+    import torch
+
     start, work = tmp_path / "start", tmp_path / "work"
     start.mkdir()
     plan = train.Plan(tmp_path, work, train.BUDGETS["smoke"], {}, start)
     assert plan.continues("tagger") and plan.continues("parser") and plan.charlm == {}
     assert "--charlm" not in plan.stanza_args("tagger")
+    for name in ("forward_charlm.pt", "backward_charlm.pt"):
+        (start / name).write_bytes(b"lm")
+    torch.save({"config": {"charlm": True}}, start / "tagger.pt")
+    torch.save({"config": {"charlm": False}}, start / "nertagger.pt")
+    assert plan.continues("tagger") and plan.continues("nertagger")
+    assert "--charlm" in plan.stanza_args("tagger") and "--charlm" not in plan.stanza_args("nertagger", lang=False)
     (work / "charlm").mkdir(parents=True)
     for name in ("forward_charlm.pt", "backward_charlm.pt"):
         (work / "charlm" / name).write_bytes(b"lm")
