@@ -44,12 +44,14 @@ class Lexicon:
     countries: frozenset[str]           # normalized country names
     same_place_kinds: frozenset[str]
     spouse_nouns: frozenset[str]
+    person_nouns: frozenset[str]
     role_plurals: dict[str, str]
     role_synonyms: tuple[frozenset[tuple[str, ...]], ...]
     named_event_heads: frozenset[str]
     not_events: frozenset[tuple[str, str]]
     unique_offices: frozenset[tuple[str, ...]]
     group_nouns: frozenset[str]
+    capacity_nouns: frozenset[str]
     occurrence_verbs: frozenset[str]
     reflexive_occurrence_verbs: frozenset[str]
 
@@ -62,8 +64,15 @@ class Lexicon:
         if not noun.lemma.lower().endswith(_ACTION_SUFFIXES):
             return False
         verbs = [c for c in sentence.children(noun.id) if c.deprel == "acl"]
-        if any(c.id in dated for w in [noun, *verbs] for c in sentence.children(w.id)):
+        if any(c.id in dated for c in sentence.children(noun.id)):
             return True
+        # the participle's date may hang on its agent: "la decisione emessa dal Giudice di pace il 13 febbraio"
+        stack = list(verbs)
+        while stack:
+            w = stack.pop()
+            if w.id in dated:
+                return True
+            stack.extend(sentence.children(w.id))
         if noun.deprel in ("nsubj", "nsubj:pass") and noun.head:
             verbs.append(sentence.word(noun.head))
         # "si tiene", "è stato celebrato", "svoltosi": not "il ministro tiene un discorso"
@@ -89,6 +98,10 @@ class Lexicon:
         keys = (self.role_plurals.get(lemma, lemma), lemma)
         if word.upos in ("NOUN", "PROPN"):  # a verb's form is no noun ("ha inviato")
             keys += (self.role_plurals.get(form, form),)
+            # a plural the lemmatizer garbles ("vicepresidenti" -> "vicepresidento") or leaves as it is
+            # ("I Presidenti", tagged a name without number): the regular singulars
+            if word.feat("Number") != "Sing" and form.endswith("i"):
+                keys += (form[:-1] + "e", form[:-1] + "o")
         return tuple(dict.fromkeys(keys))
 
     def role_match(self, sentence: Sentence, word: Word) -> tuple[tuple[str, ...], list[Word]] | None:
@@ -121,7 +134,10 @@ class Lexicon:
         """Whether two roles can name one person's office: the same role, a
         role and its head noun ("presidente di consiglio", "presidente"), or
         synonyms ("papa", "pontefice"; "capo di stato", "presidente")."""
-        return a[0] == b[0] or any(a in group and b in group for group in self.role_synonyms)
+        # two offices with one head noun are not one: "presidente del Consiglio" and
+        # "presidente della Repubblica" are two people
+        return a == b or a[0] == b[0] and min(len(a), len(b)) == 1 or any(
+            a in group and b in group for group in self.role_synonyms)
 
     def institution_at(self, sentence: Sentence, word: Word) -> tuple[str, ...] | None:
         """The longest institution noun starting at ``word`` (by lemma), e.g. ("forza", "armato")."""
@@ -166,12 +182,14 @@ def load_lexicon() -> Lexicon:
         countries=frozenset(normalize_name(c) for c in [*data["demonyms"].values(), *data["other_countries"]]),
         same_place_kinds=frozenset(data["same_place_kinds"]),
         spouse_nouns=frozenset(data["spouse_nouns"]),
+        person_nouns=frozenset(data["person_nouns"]),
         role_plurals=dict(data["role_plurals"]),
         role_synonyms=tuple(frozenset(tuple(r.split()) for r in group) for group in data["role_synonyms"]),
         named_event_heads=frozenset(data["named_event_heads"]),
         not_events=frozenset(tuple(phrase.split()) for phrase in data["not_events"]),
         unique_offices=frozenset(tuple(office.split()) for office in data["unique_offices"]),
         group_nouns=frozenset(data["group_nouns"]),
+        capacity_nouns=frozenset(data["capacity_nouns"]),
         occurrence_verbs=frozenset(data["occurrence_verbs"]),
         reflexive_occurrence_verbs=frozenset(data["reflexive_occurrence_verbs"]),
     )
@@ -232,6 +250,12 @@ def _role_complements(sentence: Sentence, lexicon: Lexicon) -> set[int]:
 _SUBJECTS = ("nsubj", "nsubj:pass", "csubj")
 
 
+def _subjects(sentence: Sentence, verb: Word) -> list[Word]:
+    """A verb's subjects, without a date the parser takes for one ("Kammenos, l'11
+    gennaio 2019, aveva provato ...": "11" as a second nsubj)."""
+    return [c for c in sentence.children(verb.id) if c.deprel in _SUBJECTS and c.upos != "NUM"]
+
+
 def _main_verb(sentence: Sentence) -> Word | None:
     root = next((w for w in sentence.words if w.head == 0), None)
     return root if root is not None and root.upos in ("VERB", "AUX") else None
@@ -242,11 +266,29 @@ def _third_person_finite(sentence: Sentence, verb: Word) -> bool:
     return any(w.feat("Person") == "3" and w.feat("Number") == "Sing" for w in forms)
 
 
+def _impersonal(sentence: Sentence, verb: Word) -> bool:
+    """A verb with "si" says nothing of a subject ("si è parlato"), unless its participle
+    agrees with one in the feminine: "si è recata alla Corte" is someone's going."""
+    return any(c.lemma.lower() == "si" for c in sentence.children(verb.id)) and not (
+        verb.feat("VerbForm") == "Part" and verb.feat("Gender") == "Fem")
+
+
 def _possible_subject_before(sentence: Sentence, verb: Word) -> bool:
     """A noun or name before the verb, outside a prepositional phrase, may be
-    its subject attached elsewhere by the parser: then nothing is dropped."""
-    return any(w.upos in ("NOUN", "PROPN", "PRON") and w.lemma.lower() != "si" and
-               not any(c.deprel == "case" for c in sentence.children(w.id))
+    its subject attached elsewhere by the parser: then nothing is dropped.  A name
+    inside a phrase's complement ("insieme alla vicepresidente del Senato Valeria
+    Fedeli") is inside the phrase."""
+    def in_phrase(w: Word) -> bool:
+        seen = set()
+        while w.id not in seen and w.id != verb.id:
+            seen.add(w.id)
+            if any(c.deprel == "case" for c in sentence.children(w.id)):
+                return True
+            if not w.head or not w.deprel.startswith(("flat", "nmod", "compound", "appos")):
+                return False
+            w = sentence.word(w.head)
+        return False
+    return any(w.upos in ("NOUN", "PROPN", "PRON") and w.lemma.lower() != "si" and not in_phrase(w)
                for w in sentence.words[:verb.id - 1])
 
 
@@ -262,12 +304,12 @@ def dropped_subjects(doc: Document, word_entity: dict, people: set[str]) -> dict
         subject = None
         if verb is not None:
             children = sentence.children(verb.id)
-            explicit = [c for c in children if c.deprel in _SUBJECTS]
+            explicit = _subjects(sentence, verb)
             if explicit:
                 key = word_entity.get((sentence.index, explicit[0].id))
                 subject = key if key in people else None
-            elif previous and _third_person_finite(sentence, verb) and not any(
-                    c.lemma.lower() == "si" for c in children) and not _possible_subject_before(sentence, verb):
+            elif previous and _third_person_finite(sentence, verb) and not _impersonal(sentence, verb) \
+                    and not _possible_subject_before(sentence, verb):
                 implicit[(sentence.index, verb.id)] = subject = previous
         previous = subject
     return implicit
@@ -290,21 +332,25 @@ def subjects_hung_on_a_phrase(doc: Document, word_entity: dict, people: set[str]
             appos = word.deprel == "appos" and word.id > 1 and sentence.word(word.id - 1).text == ","
             if person not in people or not (flat or bare or appos):
                 continue
-            phrase = sentence.word(word.head)
+            head = phrase = sentence.word(word.head)
+            # the phrase may be a name inside it: "Sul green della Casa Bianca Donald Trump annuncia"
+            while flat and phrase.deprel.startswith(("flat", "nmod")) and phrase.head:
+                phrase = sentence.word(phrase.head)
             if phrase.deprel != "obl" or not phrase.head:
                 continue
             verb = sentence.word(phrase.head)
             if appos:  # a person is no apposition of a phrase that names no person
                 hung = verb.id > word.id and word_entity.get((sentence.index, phrase.id)) not in people
-            elif flat:
-                hung = word_entity.get((sentence.index, phrase.id)) not in (None, person)
+            elif flat:  # (not the name of a role the phrase is about: "insieme al presidente del Senato X")
+                hung = word_entity.get((sentence.index, head.id)) not in (None, person) \
+                    and word_entity.get((sentence.index, phrase.id)) != person
             else:
                 hung = verb.id > word.id and all(
                     word_entity.get((sentence.index, w.id)) == person or w.deprel.startswith(("aux", "advmod", "expl"))
                     for w in sentence.words[word.id:verb.id - 1])
             key = (sentence.index, verb.id)
-            if hung and verb.upos == "VERB" and key not in implicit and key not in found and not any(
-                    c.deprel in _SUBJECTS for c in sentence.children(verb.id)):
+            if hung and verb.upos == "VERB" and key not in implicit and key not in found \
+                    and not _subjects(sentence, verb):
                 found[key] = person
     return found
 
@@ -316,11 +362,12 @@ _SHARING = ("conj", "parataxis")
 
 def _shares_subject(sentence: Sentence, verb: Word) -> bool:
     """A verb coordinated with or set beside an earlier one, or a gerund
-    ("X si è detto soddisfatto, sottolineando che ..."), whose subject is the
-    verb it hangs on: Italian gerunds have no subject of their own."""
+    ("X si è detto soddisfatto, sottolineando che ...", "lo aveva difeso
+    dicendo che ..." parsed as a complement), whose subject is the verb it
+    hangs on: Italian gerunds have no subject of their own."""
     if verb.upos != "VERB" and not _nominal_predicate(sentence, verb):
         return False
-    if verb.deprel == "advcl" and verb.feat("VerbForm") == "Ger":
+    if verb.deprel in ("advcl", "ccomp", "xcomp") and verb.feat("VerbForm") == "Ger":
         return True
     return verb.deprel in _SHARING and verb.head < verb.id
 
@@ -354,14 +401,15 @@ def shared_subjects(doc: Document, word_entity: dict, sharable: set[str],
         for verb in sentence.words:
             if not (_shares_subject(sentence, verb) or _controlled(sentence, verb)) or (sentence.index, verb.id) in implicit:
                 continue
-            if any(c.deprel in _SUBJECTS or c.deprel == "expl:impers" for c in sentence.children(verb.id)):
+            if _subjects(sentence, verb) or any(c.deprel == "expl:impers" for c in sentence.children(verb.id)):
                 continue
             head = sentence.word(verb.head)
             subject = shared.get((sentence.index, head.id)) or implicit.get((sentence.index, head.id))
             if subject is None:
-                explicit = [c for c in sentence.children(head.id) if c.deprel in _SUBJECTS]
-                key = word_entity.get((sentence.index, explicit[0].id)) if len(explicit) == 1 else None
-                subject = key if key in sharable else None
+                # of two subjects the parser gives one verb ("«L'Espressionismo ...», la mostra si è
+                # tenuta"), the one that is a known entity
+                keys = {word_entity.get((sentence.index, c.id)) for c in _subjects(sentence, head)} & sharable
+                subject = keys.pop() if len(keys) == 1 else None
             if subject is not None:
                 shared[(sentence.index, verb.id)] = subject
     return shared
@@ -456,10 +504,14 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
             return None
         if commas and w.upos == "NOUN" and lexicon.role_at(sentence, w):
             return None
-        if key is not None or w.upos in _ROLE_FILLER or w.text[:1].isupper() or w.text in ("(", ")"):
+        # (an adjective the tagger reads as a participle too: "il Presidente emerito della Repubblica X")
+        if key is not None or w.upos in _ROLE_FILLER or w.deprel == "amod" or w.text[:1].isupper() \
+                or w.text in ("(", ")"):
             continue
         if w.upos == "NOUN" and sentence.word(i - 1).upos in ("ADP", "DET", "ADJ"):
             continue  # "del consiglio", "degli Esteri", ", il brasiliano", "della Grande mela"
+        if w.upos in ("NOUN", "PROPN") and w.head == i - 1 and sentence.word(i - 1).upos in ("NOUN", "PROPN"):
+            continue  # a complement's own modifier: "il campione dei pesi welter X"
         if w.upos in ("NOUN", "ADJ") and word_entity.get((sentence.index, i - 1)) not in (None, *people):
             continue  # the rest of a body's name: "alla commissione attività produttive"
         if w.text == "," and commas < max_commas:
@@ -524,14 +576,18 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
                 if person:
                     word_entity[(sentence.index, word.id)] = person
                 continue
-            if match is None and word.lemma.lower() in lexicon.spouse_nouns:
+            # a former office ("l'ex-allenatore X") is no title, but stands for its holder like one
+            former = word.lemma.lower().removeprefix("ex-")
+            if match is None and (word.lemma.lower() in lexicon.spouse_nouns | lexicon.person_nouns
+                                  or former != word.lemma.lower() and (former,) in lexicon.roles):
                 match = ((word.lemma.lower(),), [word])
             if match is None or (sentence.index, word.id) in word_entity:
                 continue
             role, span = match
             signature = _role_signature(sentence, word, role, span, word_entity, lexicon)
-            person = linked_person(sentence, word, word_entity, people, lexicon, span[-1].id - word.id + 1,
-                                   nested=_of_another_role(sentence, word, lexicon))
+            person = _acting_person(sentence, word, word_entity, people, lexicon) or linked_person(
+                sentence, word, word_entity, people, lexicon, span[-1].id - word.id + 1,
+                nested=_of_another_role(sentence, word, lexicon))
             if person:
                 introduced.setdefault(signature, set()).add(person)
             elif signature[1] and len(introduced.get(signature, ())) == 1:
@@ -548,6 +604,18 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
                     introduced.setdefault(signature, set()).add(person)
             if person:
                 word_entity[(sentence.index, word.id)] = person
+
+
+def _acting_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
+                   lexicon: Lexicon) -> str | None:
+    """"il ricorso di X, presentato in qualità di segretario della Lega": the office one acts
+    "in qualità di" is that of the person named last before it, wherever the parser hangs it."""
+    head = sentence.word(word.head) if word.head else None
+    if head is None or head.lemma.lower() not in lexicon.capacity_nouns or not any(
+            c.deprel == "case" and c.lemma.lower() == "in" for c in sentence.children(head.id)):
+        return None
+    before = (word_entity.get((sentence.index, i)) for i in range(head.id - 1, 0, -1))
+    return next((key for key in before if key in people), None)
 
 
 def _office_holder(doc: Document, sentence: Sentence, span: list[Word], entities: list[Entity]) -> str:
@@ -596,10 +664,11 @@ def _name_particle(doc: Document, sentence: Sentence, word: Word) -> bool:
 
 def _mention(doc: Document, sentence: Sentence, start: int, end: int, type_: str, source: str) -> Mention:
     # leading determiners and prepositions are not part of a name, unless the
-    # NER takes a capitalized particle into a person's name: "Di Pietro", "La Russa",
-    # "Al Zarqawi" (read as the contraction a + il, so the written token decides)
+    # NER takes a capitalized particle into a person's or group's name: "Di Pietro", "La Russa",
+    # "Al Zarqawi", "Al Qaeda" (read as the contraction a + il, so the written token decides)
     while start < end and sentence.word(start).upos in ("DET", "ADP") and not (
-            source == "ner" and type_ == PERSON and _name_particle(doc, sentence, sentence.word(start))):
+            source == "ner" and type_ in (PERSON, ORGANIZATION)
+            and _name_particle(doc, sentence, sentence.word(start))):
         start += 1
     text, s, e = _span_text(doc, sentence, start, end)
     return Mention(sentence=sentence.index, start=start, end=end, text=text, type=type_, source=source,
@@ -670,14 +739,12 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         if lemma in lexicon.organization_heads and w.text[:1].isupper() and w.upos in ("NOUN", "PROPN") \
                 and (w.id > 1 or _has_name_tail(sentence, w)):
             add(w.id, _group_end(sentence, w), ORGANIZATION, "group")
-        elif lemma in lexicon.facility_heads and w.upos == "NOUN":
-            end = _group_end(sentence, w, proper_only=True)
+        elif lemma in lexicon.facility_heads and w.upos in ("NOUN", "PROPN"):
+            end = _untaken_end(sentence, w.id, _group_end(sentence, w, proper_only=True), taken)
             if end > w.id:
                 add(w.id, end, PLACE, "site")
         elif w.upos == "NOUN" and w.text[:1].islower() and (body := lexicon.institution_at(sentence, w)):
-            end = max(w.id + len(body) - 1, _group_end(sentence, w))
-            # a name inside the complements ("il governo di De Klerk") keeps its own mention
-            end = min([end] + [i - 1 for i in range(w.id + 1, end + 1) if i in taken])
+            end = _untaken_end(sentence, w.id, max(w.id + len(body) - 1, _group_end(sentence, w)), taken)
             add(w.id, end, ORGANIZATION, "body")
     for w in sentence.words:
         # a capitalized event noun the NER leaves alone is still one: il "Meeting" di Rimini
@@ -707,6 +774,16 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             else:
                 add(w.id, end, PERSON if end > w.id else "", "propn")
     return _join_particles(doc, sentence, _join_hyphenated(doc, sentence, sorted(found, key=lambda m: m.start)))
+
+
+def _untaken_end(sentence: Sentence, start: int, end: int, taken: set[int]) -> int:
+    """The last word of a group before a name inside it that keeps its own mention ("il governo
+    di De Klerk", "la Sala Di Liegro di | Palazzo Valentini"), without the preposition that
+    leads to that name ("la sezione terza del | Tribunale")."""
+    end = min([end] + [i - 1 for i in range(start + 1, end + 1) if i in taken])
+    while end > start and sentence.word(end).upos in ("ADP", "DET"):
+        end -= 1
+    return end
 
 
 _HYPHENS = ("-", "‐", "‑")
@@ -781,15 +858,21 @@ def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Men
     organization or name it belongs to ("riunione della Coalizione dei
     volenterosi"), so it is labelled by it without taking that name's words."""
     end = noun.id
-    # a compound is part of the event's name: "conferenza stampa" (often parsed as a bare nmod)
+    # a compound is part of the event's name: "conferenza stampa" (often parsed as a bare nmod),
+    # and so are the adjectives right after it ("incidente stradale", "cerimonia funebre"): news
+    # names the event by them, and the bare noun stays an alternative label
     while end < len(sentence.words) and (nxt := sentence.word(end + 1)).head == noun.id and (
             nxt.deprel == "compound" or nxt.deprel == "nmod" and nxt.upos == "NOUN"
-            and not sentence.children(nxt.id)):
+            and not sentence.children(nxt.id) or type_ == EVENT and nxt.deprel == "amod" and nxt.upos == "ADJ"):
         end += 1
     for m in named:
-        between = [sentence.word(i) for i in range(noun.id + 1, m.start)]
+        between = [w for i in range(noun.id + 1, m.start)
+                   if not ((w := sentence.word(i)).head == noun.id and w.deprel == "amod" and i <= end)]
+        # a person right after the noun, with no "di", is a phrase of its own: "A presentare la
+        # cerimonia Melanie Winiger" (an inverted subject the parser hangs on the object)
         if m.start > noun.id and any(sentence.word(i).head == noun.id for i in range(m.start, m.end + 1)) \
-                and all(w.upos == "DET" or w.lemma.lower() == "di" for w in between):
+                and all(w.upos == "DET" or w.lemma.lower() == "di" for w in between) \
+                and (between or m.type != PERSON):
             end = m.end
     text, start_char, end_char = _span_text(doc, sentence, noun.id, end)
     return Mention(sentence=sentence.index, start=noun.id, end=noun.id, text=text, type=type_, source=type_.lower(),
@@ -797,11 +880,12 @@ def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Men
 
 
 def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | None:
-    """Word id of a facility noun right before a name, across "di"+article: palazzo dell'Eliseo."""
+    """Word id of a facility noun right before a name, or across "di"+article: cinema Odeon,
+    palazzo dell'Eliseo."""
     i = start - 1
     while i >= 1 and sentence.word(i).upos in ("ADP", "DET"):
         i -= 1
-    if i >= 1 and i < start - 1 and sentence.word(i).lemma.lower() in lexicon.facility_heads:
+    if i >= 1 and sentence.word(i).lemma.lower() in lexicon.facility_heads:
         return i
     return None
 
@@ -820,6 +904,10 @@ def _group_end(sentence: Sentence, head: Word, proper_only: bool = False) -> int
         w = sentence.word(i)
         if w.upos == "ADJ" and not proper_only and head.id <= w.head <= end:
             end = i
+            i += 1
+            continue
+        if proper_only and w.upos == "PROPN" and w.text[:1].isupper() and w.deprel.startswith("flat"):
+            end = i  # "la Sala | Di Liegro"
             i += 1
             continue
         if w.upos == "ADP" and w.lemma.lower() == "di":

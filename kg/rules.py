@@ -364,7 +364,17 @@ class _Context:
         return self.entities.get(key) if key else None
 
     def case_of(self, word: Word) -> set[str]:
-        return {c.lemma.lower() for c in self.children.get(word.id, ()) if c.deprel in ("case", "mark")}
+        cases = set()
+        for c in self.children.get(word.id, ()):
+            if c.deprel in ("case", "mark"):
+                cases.add(c.lemma.lower())
+                # "prima in Austria, poi in Germania": the parser reads a list adverb and the
+                # preposition after it as one preposition, which still has the preposition's case
+                # ("prima di", before, is no list)
+                if c.lemma.lower() in _LIST_ADVERBS:
+                    cases.update(f.lemma.lower() for f in self.children.get(c.id, ())
+                                 if f.deprel == "fixed" and f.lemma.lower() != "di")
+        return cases
 
     def ancestors(self, word: Word) -> Iterator[Word]:
         seen = set()
@@ -549,15 +559,20 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
     if word.feat("PronType") == "Rel" or (word.upos == "PRON" and word.lemma.lower() in ("che", "quale")):
         for ancestor in ctx.ancestors(word):
             if ancestor.deprel.startswith("acl:relcl") and ancestor.head:
-                return _resolve(ctx, ctx.sentence.word(ancestor.head), depth + 1)
+                antecedent = _resolve(ctx, ctx.sentence.word(ancestor.head), depth + 1)
+                if antecedent is not None:
+                    return antecedent
+                break
         # misattached clause: ", che" (", il quale") takes up the name before the comma
+        # ("del ministro della salute, Livia Turco, che dice" hung on "salute")
         i = word.id - 1
         while i >= 1 and ctx.sentence.word(i).upos == "DET":
             i -= 1
         if i >= 2 and ctx.sentence.word(i).text == ",":
             return ctx.entity_of(ctx.sentence.word(i - 1))
         return None
-    if ctx.role(word) or word.upos == "NOUN":
+    # an honorific the NER leaves out heads the name too: "officiata da don | Carlo Neri"
+    if ctx.role(word) or word.upos in ("NOUN", "PROPN"):
         for child in ctx.children.get(word.id, ()):
             if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.role(child) \
                     and not _set_off_from_inner_role(ctx, word, child):
@@ -601,27 +616,32 @@ _INTRODUCERS = {":", "quali", "come", "cui"}  # "tra cui"
 
 def _plural(ctx: _Context, word: Word) -> bool:
     """Plural by its own features or, for a noun with one form for both
-    ("le personalità", "varie autorità"), by its article or adjectives."""
+    ("le personalità", "varie autorità"), by its article or adjectives; a plural
+    the tagger takes for a singular when the lexicon knows it ("i capigruppo")."""
     number = word.feat("Number")
-    return number == "Plur" or not number and any(
+    return number == "Plur" or word.text.lower() in ctx.lexicon.role_plurals or not number and any(
         c.deprel in ("det", "amod") and c.feat("Number") == "Plur" for c in ctx.children.get(word.id, ()))
 
 
 def _group_members(ctx: _Context, word: Word) -> list[Word]:
     """"le più alte cariche dello Stato: il Presidente X, ...", "varie
-    personalità, quali il presidente X, ...": a plural noun for a group of
-    people stands for the people listed after it (the first of them here;
-    ``_listed`` finds the rest)."""
+    personalità, quali il presidente X, ...", "i paesi che sostengono il
+    programma sono 10: Belgio, ...": a plural noun for a group of people,
+    countries or bodies stands for the members listed after it (the first
+    of them here; ``_listed`` finds the rest).  The noun's own relative
+    clause and the copula it is the subject of ("sono 10:") may come between."""
     if not _plural(ctx, word) or word.lemma.lower() not in ctx.lexicon.group_nouns:
         return []
     words = ctx.sentence.words
-    for i in range(word.id, min(len(words), word.id + 8)):
+    own = {w.id for w in ctx.descendants(word)} | {word.head} | {
+        c.id for c in ctx.children.get(word.head, ()) if c.deprel in ("cop", "aux")}
+    for i in range(word.id, min(len(words), word.id + 12)):
         w = words[i]
         if w.text in _INTRODUCERS or w.lemma.lower() in _INTRODUCERS:
             first = next((x for x in words[i + 1:i + 5] if ctx.entity_of(x) is not None), None)
             entity = ctx.entity_of(first) if first is not None else None
-            return [first] if entity is not None and entity.type == PERSON else []
-        if w.upos in ("VERB", "AUX") or w.text in (";", "(", ")"):
+            return [first] if entity is not None and entity.type in (PERSON, ORGANIZATION, PLACE) else []
+        if w.upos in ("VERB", "AUX") and w.id not in own or w.text in (";", "(", ")"):
             return []
     return []
 
@@ -638,7 +658,10 @@ def _spread(ctx: _Context, word: Word, lists: bool = False, offices_apart: bool 
     heads = {w.id for w in out} | {w.id for w in _name_after(ctx, word)}
     for w in ctx.sentence.words:  # conjuncts follow their head, so one pass in order finds chains
         if w.deprel == "conj" and w.head in heads and w not in out:
-            if offices_apart and ctx.role(w) not in (None, ctx.role(word)):
+            # another office, or a noun that is none ("l'ex-allenatore Y", "il critico Z"), is no
+            # name of the first office's holder
+            if offices_apart and (ctx.role(w) not in (None, ctx.role(word))
+                                  or ctx.role(w) is None and w.upos == "NOUN"):
                 continue
             out.append(w)
             heads.add(w.id)
@@ -669,7 +692,15 @@ def _coordinated_antecedents(ctx: _Context, word: Word) -> list[Word]:
     return group if len(group) > 1 else []
 
 
-_LIST_ADVERBS = {"infine", "anche", "poi", "inoltre", "nonché"}
+def _alike(ctx: _Context, a: Entity, b: Entity) -> bool:
+    """Entities of one class, or two countries however the NER tagged them:
+    "Belgio, Danimarca, Norvegia" comes as organizations and places mixed."""
+    return a.type == b.type or all(
+        e.type in (ORGANIZATION, PLACE) and normalize_name(e.label) in ctx.lexicon.countries for e in (a, b))
+
+
+_LIST_ADVERBS = {"infine", "anche", "poi", "inoltre", "nonché", "prima", "quindi"}
+_LIST_PHRASES = {("da", "ultimo"), ("per", "ultimo")}
 
 
 def _listed(ctx: _Context, word: Word) -> list[Word]:
@@ -694,12 +725,12 @@ def _listed(ctx: _Context, word: Word) -> list[Word]:
             while j < len(words) and (words[j].upos == "DET" or words[j].lemma.lower() in _LIST_ADVERBS):
                 j += 1
             item = _resolve(ctx, words[j]) if j < len(words) else None
-            if item is None or item.type != first.type or item.key == current:
+            if item is None or not _alike(ctx, item, first) or item.key == current:
                 break
             out.append(words[j])
             current, i = item.key, j + 1
             continue
-        if entity is not None and (entity.key == current or entity.type != first.type):
+        if entity is not None and (entity.key == current or not _alike(ctx, entity, first)):
             i += 1
             continue
         if w.upos in ("ADP", "DET", "ADJ", "NUM") or w.upos in ("NOUN", "PROPN") and words[i - 1].upos in ("ADP", "DET"):
@@ -772,7 +803,7 @@ def _enumerated(ctx: _Context, word: Word) -> list[Word]:
     lists anywhere, but on the surface each item repeats the preposition after
     a comma or "e".  Items count when they stand for an entity of the same
     class; the list ends at a verb or a relative pronoun."""
-    cases = {c.lemma.lower() for c in ctx.children.get(word.id, ()) if c.deprel == "case" and c.id < word.id}
+    cases = ctx.case_of(word)
     first = _resolve(ctx, word)
     if not cases or first is None:
         return []
@@ -781,14 +812,24 @@ def _enumerated(ctx: _Context, word: Word) -> list[Word]:
         w = words[i]
         if w.upos in ("VERB", "AUX") or w.text in _LIST_BREAKS or w.feat("PronType") == "Rel":
             break
-        before = words[i - 1]
-        if w.upos != "ADP" or w.lemma.lower() not in cases or not (before.text == "," or before.upos == "CCONJ"
-                                                                   or before.deprel == "fixed"):
+        if w.upos != "ADP" or w.lemma.lower() not in cases:
+            continue
+        # ", poi in Germania e da ultimo in Gran Bretagna": list adverbs may come before the preposition
+        k = i - 1
+        while k > 0:
+            if words[k].lemma.lower() in _LIST_ADVERBS:
+                k -= 1
+            elif (words[k - 1].lemma.lower(), words[k].lemma.lower()) in _LIST_PHRASES:
+                k -= 2
+            else:
+                break
+        before = words[k]
+        if not (before.text == "," or before.upos == "CCONJ" or before.deprel == "fixed"):
             continue
         j = i + 1
         while j < len(words) and words[j].upos == "DET":
             j += 1
-        if j < len(words) and (item := _resolve(ctx, words[j])) is not None and item.type == first.type:
+        if j < len(words) and (item := _resolve(ctx, words[j])) is not None and _alike(ctx, item, first):
             out.append(words[j])
     return out
 
@@ -801,7 +842,7 @@ def _role_text(ctx: _Context, word: Word) -> str | None:
     # the text, so contractions stay whole ("capo dello stato"); one person's
     # title is singular: "i presidenti" -> "presidente", "i capigruppo" -> "capogruppo"
     text = ctx.annotated.document.text
-    head = role[0] if word.feat("Number") == "Plur" else text[word.start_char:word.end_char]
+    head = role[0] if _plural(ctx, word) else text[word.start_char:word.end_char]
     return " ".join((head + text[word.end_char:span[-1].end_char]).lower().split())
 
 
@@ -861,9 +902,10 @@ class Emitter:
             confidence = (emit.confidence or rule.confidence) * reliability
             head = bound[emit.subject]
             # a coordinated role noun carries its own title ("della sindaca X e del generale Y")
-            # and an office of its own ("del Senato X e quello della Camera Y"), when the fact is
-            # about the first role's own complement
-            office = ctx.role(head) is not None and bound[emit.object].head == head.id
+            # and an office of its own ("del Senato X e quello della Camera Y", "del consiglio
+            # italiano X e il presidente della commissione Y"), when the fact is about the first
+            # role's own complements
+            office = ctx.role(head) is not None and head in ctx.ancestors(bound[emit.object])
             spread = _spread(ctx, head, emit.lists, office or emit.form == "role") + _co_agents(ctx, head, bound) \
                 if emit.coordination else [head]
             subjects = list(dict.fromkeys(
@@ -904,8 +946,8 @@ class Emitter:
             first = _resolve(ctx, word)
             if not emit.coordination:
                 return [(first.key, None)] if first else []
-            return list(dict.fromkeys((e.key, None) for w in _spread(ctx, word, emit.lists)
-                                      if (e := _resolve(ctx, w)) and (w is word or first is None or e.type == first.type)))
+            return list(dict.fromkeys((e.key, None) for w in _spread(ctx, word, emit.lists) if (e := _resolve(ctx, w))
+                                      and (w is word or first is None or _alike(ctx, e, first))))
         if emit.form == "role":
             text = _role_text(ctx, word)
             return [(text, "string")] if text else []

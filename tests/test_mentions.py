@@ -1,7 +1,7 @@
 """Mentions and in-document entity merging, on small CoNLL-U documents."""
 import datetime as dt
 
-from kg.mentions import annotate, normalize_name
+from kg.mentions import annotate, load_lexicon, normalize_name
 from kg.parse import from_conllu
 from kg.types import EVENT, ORGANIZATION, PERSON, PLACE
 
@@ -176,3 +176,97 @@ def test_a_hyphenated_particle_read_as_a_contraction_goes_back_to_its_name():
     a = annotate(from_conllu("\n".join(rows) + "\n\n", "doc"))
     assert [(e.type, e.label) for e in a.entities] == [(PERSON, "Nuri al-Maliki")]
     assert {a.word_entity[(0, i)] for i in (3, 4, 5, 6)} == {"person/nuri al-maliki"}
+
+
+def test_an_event_is_labelled_with_the_adjectives_after_its_noun():
+    a = entities("un/DET/2/det/O incidente/NOUN/0/root/O stradale/ADJ/2/amod/O")
+    [event] = [e for e in a.entities if e.type == EVENT]
+    assert event.label == "incidente stradale" and "incidente" in event.alt_labels
+
+
+def test_a_body_ends_before_the_preposition_that_leads_to_another_name():
+    a = entities("la/DET/2/det/O sezione/NOUN/0/root/O terza/ADJ/2/amod/O di/ADP/6/case/O il/DET/6/det/O "
+                 "Tribunale/PROPN/2/nmod/S-ORG")
+    assert sorted(e.label for e in a.entities if e.type == ORGANIZATION) == ["Tribunale", "sezione terza"]
+
+
+def test_two_offices_with_one_head_noun_are_two_people():
+    lexicon = load_lexicon()
+    assert not lexicon.same_office(("presidente", "di", "consiglio"), ("presidente", "di", "repubblica"))
+    assert lexicon.same_office(("presidente", "di", "consiglio"), ("presidente",))
+
+
+def test_a_profession_noun_stands_for_the_name_after_its_complements():
+    a = entities("il/DET/2/det/O critico/NOUN/0/root/O d'/ADP/4/case/O arte/NOUN/2/nmod/O "
+                 "Carlo/PROPN/4/nmod/B-PER Neri/PROPN/5/flat:name/E-PER")
+    assert a.word_entity[(0, 2)] == a.word_entity[(0, 5)] == "person/carlo neri"
+
+
+def test_a_date_taken_for_a_subject_leaves_the_real_one_to_share():
+    # "Neri, l'11 gennaio, aveva provato ... annunciando": the parser makes the date a second nsubj
+    rows = ["1\tNeri\tNeri\tPROPN\t_\t_\t4\tnsubj\t_\tNER=S-PER",
+            "2\tl'\til\tDET\t_\t_\t3\tdet\t_\tNER=O",
+            "3\t11\t11\tNUM\t_\t_\t4\tnsubj\t_\tNER=O",
+            "4\tprovato\tprovare\tVERB\t_\tVerbForm=Part\t0\troot\t_\tNER=O",
+            "5\tannunciando\tannunciare\tVERB\t_\tVerbForm=Ger\t4\tadvcl\t_\tNER=O",
+            "6\tle\til\tDET\t_\t_\t7\tdet\t_\tNER=O",
+            "7\tdimissioni\tdimissione\tNOUN\t_\t_\t5\tobj\t_\tNER=O"]
+    a = annotate(from_conllu("\n".join(rows) + "\n\n", "doc"))
+    assert a.implicit_subject[(0, 5)] == "person/neri"
+
+
+def test_a_coordinated_verb_shares_the_one_known_subject_of_two():
+    # "«Titolo», la mostra si è tenuta ... e ha ricevuto": the title is a second nsubj
+    a = entities("Espressionismo/PROPN/5/nsubj:pass/O ,/PUNCT/1/punct/O la/DET/4/det/O mostra/NOUN/5/nsubj:pass/O "
+                 "tenuta/VERB/0/root/O e/CCONJ/7/cc/O ricevuto/VERB/5/conj/O")
+    [event] = [e for e in a.entities if e.type == EVENT]
+    assert a.implicit_subject[(0, 7)] == event.key
+
+
+def test_an_arabic_article_read_as_a_contraction_stays_in_a_groups_name():
+    # "il leader di Al Qaeda": the tokenizer expands "Al" to "a il"
+    rows = ["1\til\til\tDET\t_\t_\t2\tdet\t_\tNER=O",
+            "2\tleader\tleader\tNOUN\t_\t_\t0\troot\t_\tNER=O",
+            "3\tdi\tdi\tADP\t_\t_\t6\tcase\t_\tNER=O",
+            "4-5\tAl\t_\t_\t_\t_\t_\t_\t_\tNER=B-ORG",
+            "4\ta\ta\tADP\t_\t_\t6\tcase\t_\t_",
+            "5\til\til\tDET\t_\t_\t6\tdet\t_\t_",
+            "6\tQaeda\tQaeda\tPROPN\t_\t_\t2\tnmod\t_\tNER=E-ORG"]
+    a = annotate(from_conllu("\n".join(rows) + "\n\n", "doc"))
+    assert [(e.type, e.label) for e in a.entities] == [(ORGANIZATION, "Al Qaeda")]
+
+
+def test_a_reflexive_verb_agreeing_with_its_subject_has_dropped_it():
+    # "Anna Galli ha parlato. Poi si è recata a Roma.": "si" with a feminine participle is no impersonal
+    rows = ["1\tAnna\tAnna\tPROPN\t_\t_\t4\tnsubj\t_\tNER=B-PER",
+            "2\tGalli\tGalli\tPROPN\t_\t_\t1\tflat:name\t_\tNER=E-PER",
+            "3\tha\tavere\tAUX\t_\tNumber=Sing|Person=3\t4\taux\t_\tNER=O",
+            "4\tparlato\tparlare\tVERB\t_\tVerbForm=Part\t0\troot\t_\tNER=O",
+            "",
+            "1\tPoi\tpoi\tADV\t_\t_\t4\tadvmod\t_\tNER=O",
+            "2\tsi\tsi\tPRON\t_\t_\t4\texpl\t_\tNER=O",
+            "3\tè\tessere\tAUX\t_\tNumber=Sing|Person=3\t4\taux\t_\tNER=O",
+            "4\trecata\trecare\tVERB\t_\tGender=Fem|Number=Sing|VerbForm=Part\t0\troot\t_\tNER=O",
+            "5\ta\ta\tADP\t_\t_\t6\tcase\t_\tNER=O",
+            "6\tRoma\tRoma\tPROPN\t_\t_\t4\tobl\t_\tNER=S-LOC"]
+    a = annotate(from_conllu("\n".join(rows) + "\n\n", "doc"))
+    assert a.implicit_subject[(1, 4)] == "person/anna galli"
+
+
+def test_a_name_inside_a_phrase_before_the_verb_is_no_subject_of_it():
+    # "Anna Galli parla. Insieme al presidente del Senato Carlo Neri è poi partita."
+    rows = ["1\tAnna\tAnna\tPROPN\t_\t_\t3\tnsubj\t_\tNER=B-PER",
+            "2\tGalli\tGalli\tPROPN\t_\t_\t1\tflat:name\t_\tNER=E-PER",
+            "3\tparla\tparlare\tVERB\t_\tNumber=Sing|Person=3\t0\troot\t_\tNER=O",
+            "",
+            "1\tInsieme\tinsieme\tADV\t_\t_\t3\tcase\t_\tNER=O",
+            "2\til\til\tDET\t_\t_\t3\tdet\t_\tNER=O",
+            "3\tpresidente\tpresidente\tNOUN\t_\t_\t9\tobl\t_\tNER=O",
+            "4\tdel\tdi\tADP\t_\t_\t5\tcase\t_\tNER=O",
+            "5\tSenato\tSenato\tPROPN\t_\t_\t3\tnmod\t_\tNER=S-ORG",
+            "6\tCarlo\tCarlo\tPROPN\t_\t_\t5\tflat:name\t_\tNER=B-PER",
+            "7\tNeri\tNeri\tPROPN\t_\t_\t6\tflat:name\t_\tNER=E-PER",
+            "8\tè\tessere\tAUX\t_\tNumber=Sing|Person=3\t9\taux\t_\tNER=O",
+            "9\tpartita\tpartire\tVERB\t_\tGender=Fem|Number=Sing|VerbForm=Part\t0\troot\t_\tNER=O"]
+    a = annotate(from_conllu("\n".join(rows) + "\n\n", "doc"))
+    assert a.implicit_subject[(1, 9)] == "person/anna galli"
