@@ -453,11 +453,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="cpu",
                         help="minutes and batch sizes per stage: cpu, gpu, or smoke (a quick check)")
     parser.add_argument("--stages", default="vectors,charlm,tokenize,mwt,pos,lemma,depparse,ner",
-                        help="comma-separated stages to run (later ones reuse earlier outputs in --work)")
+                        help="comma-separated stages to run, of vectors, " + ", ".join(STAGES)
+                             + " (later ones reuse earlier outputs in --work)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
                         help="override one budget setting (repeatable): a stage's minutes, e.g. "
                              "ner_finetune=100, or pos_batch, depparse_batch, mwt_epochs, lemma_epochs, "
-                             "charlm_hidden")
+                             "charlm_hidden, eval_interval")
     parser.add_argument("--start", type=Path, default=None,
                         help="a shipped model directory to continue from (pos resumes its tagger.pt, depparse "
                              "its parser.pt and ner_finetune its nertagger.pt; its pretrain.pt is used as "
