@@ -293,32 +293,36 @@ class Plan:
         trains new character LMs for it to read."""
         return self.start is not None and not (kind in CHARLM_READERS and self.charlm_in(self.charlm_dir))
 
-    def reads_charlm(self, kind: str) -> bool:
-        """A new tagger reads the character LMs there are; a continued one
-        reads them only if the model it continues did."""
-        kind = kind.removesuffix("_base")
-        if kind not in CHARLM_READERS or not self.charlm:
+    def start_model(self, kind: str) -> Path | None:
+        """The start's model that ``kind`` continues, if it continues one."""
+        return self.start / f"{kind}.pt" if self.continues(kind) else None
+
+    def reads_charlm(self, kind: str, base: Path | None) -> bool:
+        """A tagger trained from nothing reads the character LMs there are; one
+        that goes on from the saved model ``base`` reads them only if it did."""
+        if kind.removesuffix("_base") not in CHARLM_READERS or not self.charlm:
             return False
-        if not self.continues(kind):
+        if base is None:
             return True
         import torch
 
-        saved = torch.load(self.start / f"{kind}.pt", map_location="cpu", weights_only=False)
+        saved = torch.load(base, map_location="cpu", weights_only=False)
         return bool(saved.get("config", {}).get("charlm"))
 
     def trainer(self, kind: str) -> list[str]:
         """The module (and its arguments) that trains a tagger or parser:
         Stanza's own, or ``kg.resume`` continuing the shipped model."""
-        if self.continues(kind):
-            return ["kg.resume", kind, str(self.start / f"{kind}.pt")]
-        return [f"stanza.models.{kind}"]
+        start = self.start_model(kind)
+        return ["kg.resume", kind, str(start)] if start else [f"stanza.models.{kind}"]
 
-    def stanza_args(self, kind: str, *, vectors: bool = True, lang: bool = True) -> list[str]:
+    def stanza_args(self, kind: str, *, vectors: bool = True, lang: bool = True,
+                    base: Path | None = None) -> list[str]:
         """Arguments every Stanza trainer shares (the lemmatizer and NER
-        trainers take no ``--lang``)."""
+        trainers take no ``--lang``); ``base`` is the saved model a run goes
+        on from (continued, fine-tuned or used to predict)."""
         args = ["--lang", "it"] if lang else []
         args += ["--shorthand", SHORTHAND, "--save_dir", str(self.models), "--save_name", self.model(kind)]
-        if self.reads_charlm(kind):
+        if self.reads_charlm(kind, base):
             args += ["--charlm", "--charlm_shorthand", SHORTHAND, "--charlm_forward_file",
                      str(self.charlm["forward"]), "--charlm_backward_file", str(self.charlm["backward"])]
         return args + (["--wordvec_pretrain_file", str(self.pretrain)] if vectors else [])
@@ -341,7 +345,8 @@ def train_charlm(plan: Plan) -> None:
             "--save_dir", str(plan.charlm_dir), "--save_name", CHARLM_FILES[name],
             "--vocab_save_name", f"{name}_vocab.pt", "--char_hidden_dim", str(plan.budget.charlm_hidden),
             # a character seen fewer times than this is unknown (Stanza's default assumes gigabytes of text)
-            "--cutoff", "20", "--eval_steps", str(plan.budget.eval_interval), "--epochs", "1000", "--no_checkpoint"], plan.logs)
+            "--cutoff", "20", "--eval_steps", str(plan.budget.eval_interval), "--epochs", "1000",
+            "--no_checkpoint"], plan.logs)
     run_chains([direction("forward"), direction("backward")], parallel=True)
 
 
@@ -376,7 +381,8 @@ def train_tagger_then_parser(plan: Plan, stages: list[str]) -> None:
     retagged by the tagger trained just before it."""
     if "pos" in stages:
         run_stage("pos", plan.budget.pos, [
-            *plan.trainer("tagger"), *plan.stanza_args("tagger"), "--train_file", str(plan.ud["train"]),
+            *plan.trainer("tagger"), *plan.stanza_args("tagger", base=plan.start_model("tagger")),
+            "--train_file", str(plan.ud["train"]),
             "--eval_file", str(plan.ud["dev"]), "--output_file", str(plan.work / "pos_dev.pred.conllu"),
             "--hidden_dim", "200", "--char_hidden_dim", "100", "--deep_biaff_hidden_dim", "200",
             "--batch_size", str(plan.budget.pos_batch), "--max_steps", "30000",
@@ -388,7 +394,8 @@ def train_tagger_then_parser(plan: Plan, stages: list[str]) -> None:
     for split in ("train", "dev"):
         retagged[split] = plan.work / "ud" / f"{split}.retag.conllu"
         run_stage(f"retag-{split}", 30, [
-            "stanza.models.tagger", *plan.stanza_args("tagger"), "--mode", "predict",
+            "stanza.models.tagger", *plan.stanza_args("tagger", base=plan.models / plan.model("tagger")),
+            "--mode", "predict",
             "--eval_file", str(plan.ud[split]), "--output_file", str(retagged[split])], plan.logs)
     # A parser continued from the shipped one keeps its architecture and
     # vocabulary and learns the new tagger's errors from the retagged data.
@@ -424,7 +431,7 @@ def train_ner(plan: Plan, stages: list[str]) -> None:
             plan.logs)
     base = plan.models / plan.model("nertagger_base") if anew else plan.start / "nertagger.pt"
     run_stage("ner_finetune", plan.budget.ner_finetune, [
-        "stanza.models.ner_tagger", *plan.stanza_args("nertagger", lang=False),
+        "stanza.models.ner_tagger", *plan.stanza_args("nertagger", lang=False, base=base),
         "--train_file", str(ner["wikinews_train"]), "--eval_file", str(ner["dev"]),
         "--finetune", "--finetune_load_name", str(base),
         "--max_steps", "30000", "--eval_interval", str(plan.budget.eval_interval), "--batch_size", "32"],

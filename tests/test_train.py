@@ -61,7 +61,9 @@ def test_a_tagger_continues_the_start_model_with_the_character_lms_it_read(tmp_p
     torch.save({"config": {"charlm": True}}, start / "tagger.pt")
     torch.save({"config": {"charlm": False}}, start / "nertagger.pt")
     assert plan.continues("tagger") and plan.continues("nertagger")
-    assert "--charlm" in plan.stanza_args("tagger") and "--charlm" not in plan.stanza_args("nertagger", lang=False)
+    assert "--charlm" in plan.stanza_args("tagger", base=plan.start_model("tagger"))
+    assert "--charlm" not in plan.stanza_args("nertagger", lang=False, base=plan.start_model("nertagger"))
+    assert "--charlm" in plan.stanza_args("nertagger_base", lang=False)  # a new tagger reads them
     (work / "charlm").mkdir(parents=True)
     for name in ("forward_charlm.pt", "backward_charlm.pt"):
         (work / "charlm" / name).write_bytes(b"lm")
