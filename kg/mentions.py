@@ -67,12 +67,8 @@ class Lexicon:
         if any(c.id in dated for c in sentence.children(noun.id)):
             return True
         # the participle's date may hang on its agent: "la decisione emessa dal Giudice di pace il 13 febbraio"
-        stack = list(verbs)
-        while stack:
-            w = stack.pop()
-            if w.id in dated:
-                return True
-            stack.extend(sentence.children(w.id))
+        if any(w.id in dated for verb in verbs for w in (verb, *sentence.descendants(verb.id))):
+            return True
         if noun.deprel in ("nsubj", "nsubj:pass") and noun.head:
             verbs.append(sentence.word(noun.head))
         # "si tiene", "è stato celebrato", "svoltosi": not "il ministro tiene un discorso"

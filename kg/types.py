@@ -46,6 +46,15 @@ class Sentence:
     def children(self, word_id: int) -> tuple[Word, ...]:
         return tuple(w for w in self.words if w.head == word_id)
 
+    def descendants(self, word_id: int) -> list[Word]:
+        """Every word below ``word_id`` in the tree."""
+        found, stack = [], list(self.children(word_id))
+        while stack:
+            word = stack.pop()
+            found.append(word)
+            stack.extend(self.children(word.id))
+        return found
+
 
 @dataclass(frozen=True)
 class Document:
