@@ -1,7 +1,7 @@
 """Italian date expressions, normalized against a document date.
 
-Used by the mentions stage: a dateline ("Parigi, 1° settembre 2025 –") gives
-the document's place and date, and expressions in sentences ("giovedì 4
+Used by the mentions stage: a dateline ("Parigi, 1° settembre 2025 –", or a
+place alone in capitals, "WASHINGTON, DC -") gives the document's place and date, and expressions in sentences ("giovedì 4
 settembre", "oggi", "ieri", "giovedì prossimo", "il 12 marzo 2024") become
 ISO dates.  Weekday names alone resolve to the nearest such day after the
 document date unless marked as past ("scorso").
@@ -40,6 +40,17 @@ _DATELINE = re.compile(
     rf"^\s*(?P<place>[A-ZÀ-Þ][\w'’.\- ]{{1,40}}?)\s*(?:\([A-Za-z]+\)\s*)?,\s*(?:{_WEEKDAY}\s+)?"
     rf"(?P<day>{_DAY})\s+(?P<month>{_MONTH})\s+(?P<year>\d{{4}})\s*[–—\-:]",
     re.IGNORECASE)
+# Without a date only a place in capitals before a dash is a dateline ("ROMA -",
+# "WASHINGTON, DC -"): "Roma - Lazio" in running text is not, nor is a headline's
+# "USA - Cina" (four letters at least).
+_PLACE_DATELINE = re.compile(r"^\s*(?P<place>[A-ZÀ-Þ]{2}[A-ZÀ-Þ'’. ]{2,40}?)(?:,\s*[A-Z]{2,4}|\s*\([A-Za-z]+\))?\s+[–—\-]\s")
+
+
+@dataclass(frozen=True)
+class Dateline:
+    place: str
+    date: dt.date | None
+    end: int            # character offset just past the dateline's dash
 
 
 @dataclass(frozen=True)
@@ -61,13 +72,14 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def parse_dateline(text: str) -> tuple[str, dt.date] | None:
-    """(place, date) from a news dateline at the start of ``text``."""
+def parse_dateline(text: str) -> Dateline | None:
+    """The news dateline at the start of ``text``: its place, and its date if it gives one."""
     match = _DATELINE.match(text)
-    if not match:
-        return None
-    date = _safe_date(int(match["year"]), MONTHS[match["month"].lower()], int(match["day"].rstrip("°º")))
-    return (match["place"].strip(), date) if date else None
+    if match:
+        date = _safe_date(int(match["year"]), MONTHS[match["month"].lower()], int(match["day"].rstrip("°º")))
+        return Dateline(match["place"].strip(), date, match.end()) if date else None
+    match = _PLACE_DATELINE.match(text)
+    return Dateline(match["place"].strip(), None, match.end()) if match else None
 
 
 def find_dates(text: str, reference: dt.date | None) -> list[DateSpan]:

@@ -206,11 +206,10 @@ def strip_article(text: str) -> str:
 def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument:
     """Find mentions and dates in ``doc`` and merge mentions into entities."""
     lexicon = lexicon or load_lexicon()
-    if doc.date is None or doc.place is None:
-        dateline = parse_dateline(doc.text)
-        if dateline:
-            doc = Document(id=doc.id, text=doc.text, sentences=doc.sentences,
-                           date=doc.date or dateline[1], place=doc.place or dateline[0])
+    dateline = parse_dateline(doc.text)
+    if dateline and (doc.date is None or doc.place is None):
+        doc = Document(id=doc.id, text=doc.text, sentences=doc.sentences,
+                       date=doc.date or dateline.date, place=doc.place or dateline.place)
     word_date = date_index(doc)
     dated: dict[int, set[int]] = {}
     for index, word in word_date:
@@ -218,8 +217,11 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     mentions = []
     for sentence in doc.sentences:
         in_roles = _role_complements(sentence, lexicon)
+        # the dateline's place is where the article was filed, not a part of its first sentence
+        # (the parser often makes "ROMA -" the subject of the sentence's verb)
         mentions.extend(m for m in sentence_mentions(doc, sentence, lexicon, dated.get(sentence.index, ()))
-                        if not set(range(m.start, m.end + 1)) <= in_roles)
+                        if not set(range(m.start, m.end + 1)) <= in_roles
+                        and not (dateline and sentence.word(m.end).end_char <= dateline.end))
     entities, word_entity = merge(doc, mentions, lexicon)
     resolve_role_nominals(doc, entities, word_entity, lexicon)
     people = {e.key for e in entities if e.type == PERSON}

@@ -13,11 +13,28 @@ REF = dt.date(2025, 9, 1)  # a Monday
     ("Bruxelles, martedì 3 giugno 2025 — I ministri", "Bruxelles", dt.date(2025, 6, 3)),
 ])
 def test_dateline(text, place, date):
-    assert parse_dateline(text) == (place, date)
+    dateline = parse_dateline(text)
+    assert (dateline.place, dateline.date) == (place, date)
+    assert text[dateline.end:].lstrip().startswith(("Il ", "I "))
 
 
-def test_no_dateline_in_plain_sentence():
-    assert parse_dateline("Il 3 marzo 2024 il governo ha approvato la legge.") is None
+@pytest.mark.parametrize("text, place", [
+    ("ROMA - Il governo ha approvato", "ROMA"),
+    ("WASHINGTON, DC - nel suo discorso il presidente", "WASHINGTON"),
+    ("REGGIO EMILIA – I carabinieri", "REGGIO EMILIA"),
+])
+def test_dateline_of_a_place_alone(text, place):
+    assert parse_dateline(text).place == place
+    assert parse_dateline(text).date is None
+
+
+@pytest.mark.parametrize("text", [
+    "Il 3 marzo 2024 il governo ha approvato la legge.",
+    "Roma - Lazio finisce due a uno.",
+    "USA - Cina, accordo sui dazi",
+])
+def test_no_dateline(text):
+    assert parse_dateline(text) is None
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -72,6 +72,13 @@ def test_dateline_gives_document_date_and_place():
     assert a.word_date[(0, 7)] == dt.date(2025, 9, 1)
 
 
+def test_dateline_place_names_where_the_article_was_filed_not_a_subject():
+    a = entities("ROMA/PROPN/5/nsubj/S-LOC -/PUNCT/1/punct/O Mario/PROPN/5/nsubj/B-PER "
+                 "Rossi/PROPN/3/flat:name/E-PER parla/VERB/0/root/O")
+    assert a.document.place == "ROMA"
+    assert [(e.type, e.label) for e in a.entities] == [(PERSON, "Mario Rossi")]
+
+
 def test_role_nominal_refers_to_the_person_introduced_with_that_role():
     a = entities("il/DET/2/det/O presidente/NOUN/6/nsubj/O francese/ADJ/2/amod/O Emmanuel/PROPN/2/appos/B-PER "
                  "Macron/PROPN/4/flat:name/E-PER parla/VERB/0/root/O",
