@@ -149,7 +149,8 @@ def build_card(models: Path, data: Path, work: Path | None, ud_scores: dict | No
         "total_mb": round(sum(f["mb"] for f in files.values()), 1),
         "data": data_section(data),
         "word_vectors": vector_shape(models / PRETRAIN_FILE) if PRETRAIN_FILE in files else None,
-        "hyperparameters": {name: hyperparameters(models / name) for name in files if name != PRETRAIN_FILE},
+        "hyperparameters": {name: hyperparameters(models / name) for name in files
+                            if name.endswith(".pt") and name != PRETRAIN_FILE},
         "training": {"budget_minutes": train.BUDGETS[budget].minutes() if budget else None,
                      "stage_seconds": stages, "total_seconds": sum(stages.values()),
                      "machine": machine or this_machine()},

@@ -35,6 +35,9 @@ PROCESSORS = ("tokenize", "mwt", "pos", "lemma", "depparse", "ner")
 MODEL_FILES = {"tokenize": "tokenizer.pt", "mwt": "mwt.pt", "pos": "tagger.pt",
                "lemma": "lemmatizer.pt", "depparse": "parser.pt", "ner": "nertagger.pt"}
 PRETRAIN_FILE = "pretrain.pt"
+# Lower-case forms that are one word wherever the training treebanks have them
+# (written by kg.train): the tokenizer may not mark one as a contraction.
+SINGLE_WORDS_FILE = "single_words.txt"
 PRETRAINED = ("pos", "depparse", "ner")
 # Forward and backward character LMs, read by the processors below when a
 # model directory has them (models trained without them ignore them).
@@ -58,6 +61,16 @@ _LINE = re.compile(r"[^\n]+")
 _HEADING_MAX_CHARS = 150
 _ENDED = re.compile(r"[.!?\u2026,;:][\"'\u00bb\u201d\u2019)\]]*\s*$")
 _NON_SPACE = re.compile(r"\S")
+# The Arabic article of a name ("Bashar al-Asad", "al-Qaeda"): the tokenizer reads a lower-case
+# "al" as the contraction a + il and splits the name in three; capitalized it keeps the
+# name whole.  The change keeps every offset, and the words keep the written text.
+_ARABIC_ARTICLE = re.compile(r"\b(?:al|el|ad|an|ar|as|ash|at|az)(?=[-\u2011][A-ZÀ-Þ])")
+
+
+def _for_tokenizer(text: str) -> str:
+    return _ARABIC_ARTICLE.sub(lambda m: m.group().capitalize(), text)
+
+
 # Stanza's tokenizer puts this in place of a token longer than its max_seqlen
 # (stanza.pipeline.tokenize_processor.TOKEN_TOO_LONG_REPLACEMENT); the words
 # keep the real text, so that offsets and text still agree.
@@ -92,6 +105,8 @@ def model_set_files(path: Path) -> dict[str, str]:
     files = {**{name: processor for processor, name in MODEL_FILES.items()}, PRETRAIN_FILE: "pretrain"}
     if all((path / name).is_file() for name in CHARLM_FILES.values()):
         files.update({name: f"charlm ({direction})" for direction, name in CHARLM_FILES.items()})
+    if (path / SINGLE_WORDS_FILE).is_file():
+        files[SINGLE_WORDS_FILE] = "mwt (single words)"
     return files
 
 
@@ -115,7 +130,46 @@ def pipeline_kwargs(models: str | os.PathLike | None) -> dict:
         for processor in CHARLM_READERS:
             for direction, name in CHARLM_FILES.items():
                 kwargs[f"{processor}_{direction}_charlm_path"] = str(path / name)
+    if SINGLE_WORDS_FILE in model_set_files(path):
+        kwargs["tokenize_postprocessor"] = ContractionCheck(path / SINGLE_WORDS_FILE, path / MODEL_FILES["mwt"])
     return kwargs
+
+
+# Italian clitics, longest first, and how a verb form that carries them ends: an
+# infinitive without its -e ("recar-si"), a gerund ("definendo-lo"), a participle
+# ("svoltasi"), or a short imperative the MWT model's dictionary already knows.
+_CLITICS = re.compile(r"(?:(?:glie|me|te|se|ce|ve)(?:lo|la|li|le|ne)|gli|lo|la|li|le|ne|mi|ti|si|ci|vi)+$")
+_VERB_STEM = re.compile(r"(?:r|ndo|[aiu]t[oaie])$")
+
+
+class ContractionCheck:
+    """Stanza's tokenizer postprocessor: it takes back the tokenizer's
+    "contraction" mark (a token the MWT model will split) from tokens that
+    cannot be one, which the compact tokenizer sometimes marks: "diversi" ->
+    "diver si", "Giancarlo" -> "Giancar lo", "olandesi", "AC".  A token stays
+    marked if the training treebanks split it (the MWT model's dictionary);
+    else it is unmarked if they have it as one word, if it is a capitalized
+    word inside the sentence (names carry no clitics), or if it is not a verb
+    form with clitics."""
+
+    def __init__(self, single_words: Path, mwt_model: Path):
+        import torch
+
+        self.single = frozenset(single_words.read_text(encoding="utf-8").split())
+        self.contractions = frozenset(torch.load(mwt_model, map_location="cpu", weights_only=False)["dict"])
+
+    def can_split(self, token: str, first: bool) -> bool:
+        lower = token.lower()
+        if lower in self.contractions:
+            return True
+        if lower in self.single or (token[:1].isupper() and not first):
+            return False
+        clitics = _CLITICS.search(lower)
+        return bool(clitics and clitics.start() and _VERB_STEM.search(lower[:clitics.start()]))
+
+    def __call__(self, sentences: list[list]) -> list[list]:
+        return [[token[0] if isinstance(token, tuple) and token[1] and not self.can_split(token[0], i == 0)
+                 else token for i, token in enumerate(sentence)] for sentence in sentences]
 
 
 @functools.lru_cache(maxsize=4)
@@ -153,7 +207,7 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
         return []
     pipeline = load_pipeline(None if models is None else str(models))
     spans = [segment(text, MAX_SEGMENT_CHARS) for _, text, _ in items]
-    pieces = [stanza.Document([], text=text[start:end])
+    pieces = [stanza.Document([], text=_for_tokenizer(text[start:end]))
               for (_, text, _), text_spans in zip(items, spans) for start, end in text_spans]
     results = list(pipeline.bulk_process(pieces)) if pieces else []
     # the few pieces whose sentence ends need repair are tagged and parsed again from their
@@ -334,7 +388,9 @@ def _sentences(doc, text: str, offset: int, first_index: int) -> list[Sentence]:
             ner = getattr(token, "ner", None) or "O"
             start, end = token.start_char + offset, token.end_char + offset
             surface = text[start:end]
-            replaced = token.text == _TOKEN_TOO_LONG != surface
+            # (or the tokenizer read a word with a letter's case changed: see _for_tokenizer)
+            replaced = token.text != surface and (token.text == _TOKEN_TOO_LONG or (
+                len(token.words) == 1 and token.text.lower() == surface.lower()))
             for word in token.words:
                 form = surface if replaced else word.text
                 words.append(Word(id=word.id, text=form, lemma=form if replaced else word.lemma or form,

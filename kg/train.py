@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from kg.parse import CHARLM_FILES
+from kg.parse import CHARLM_FILES, SINGLE_WORDS_FILE
 
 SHORTHAND = "it_kg"
 
@@ -202,6 +202,22 @@ def prepare_ner(data: Path, work: Path) -> dict[str, Path]:
 
 def conllu_words(path: Path) -> list[list[str]]:
     return [[cols.split("\t")[1] for cols in s if not cols.startswith("#")] for s in read_sentences(path)]
+
+
+def single_words(ud_train: Path) -> list[str]:
+    """Lower-case forms the treebanks have as one word and never as a
+    contraction: the parse stage keeps the tokenizer from splitting them."""
+    one, split = set(), set()
+    for sentence in read_sentences(ud_train):
+        rows = [row.split("\t") for row in sentence if not row.startswith("#")]
+        inside = set()
+        for cols in rows:
+            if "-" in cols[0]:
+                first, last = map(int, cols[0].split("-"))
+                inside.update(range(first, last + 1))
+                split.add(cols[1].lower())
+        one.update(cols[1].lower() for cols in rows if cols[0].isdigit() and int(cols[0]) not in inside)
+    return sorted(one - split)
 
 
 def unlabelled_text(data: Path, ud_train: Path) -> list[list[str]]:
@@ -499,18 +515,22 @@ def main(argv: list[str] | None = None) -> None:
     if {"pos", "depparse"} & set(stages):
         chains.insert(0, lambda: train_tagger_then_parser(plan, stages))
     run_chains(chains, args.parallel)
-    export(plan.pretrain, plan.models, args.out, plan.charlm)
+    export(plan.pretrain, plan.models, args.out, plan.charlm, plan.ud["train"])
 
 
-def export(pretrain: Path, models: Path, out: Path, charlm: dict[str, Path] | None = None) -> None:
+def export(pretrain: Path, models: Path, out: Path, charlm: dict[str, Path] | None = None,
+           ud_train: Path | None = None) -> None:
     """Copy the trained models (not optimizer checkpoints) and the character
     LMs they read into the shipped layout, their weights in half precision:
     the shipped size halves, and Stanza's loaders cast them back to float32.
-    The vectors stay as they are (Stanza embeds them as stored)."""
+    The vectors stay as they are (Stanza embeds them as stored); the
+    treebanks' single words go beside them."""
     import torch
 
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(pretrain, out / "pretrain.pt")
+    if ud_train is not None:
+        (out / SINGLE_WORDS_FILE).write_text("\n".join(single_words(ud_train)) + "\n", encoding="utf-8")
     shipped = {src.name.replace(f"{SHORTHAND}_", ""): src for src in sorted(models.glob(f"{SHORTHAND}_*.pt"))
                if not any(part in src.name for part in ("checkpoint", "optim", "_base"))}
     shipped.update({CHARLM_FILES[direction]: path for direction, path in (charlm or {}).items()})

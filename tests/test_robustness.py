@@ -370,6 +370,30 @@ def test_real_parse_keeps_offsets_exact() -> None:
     assert max(s.end_char - s.start_char for s in doc.sentences) <= parse.MAX_SEGMENT_CHARS
 
 
+def test_contraction_marks_are_taken_back_from_tokens_that_cannot_be_contractions(tmp_path: Path) -> None:
+    import torch
+
+    (tmp_path / "single.txt").write_text("diversi\nesperti\n", encoding="utf-8")
+    torch.save({"dict": {"del": "di il", "darsi": "dar si"}}, tmp_path / "mwt.pt")
+    check = parse.ContractionCheck(tmp_path / "single.txt", tmp_path / "mwt.pt")
+    sentence = [("Recarsi", True), ("del", True), ("diversi", True), ("Giancarlo", True), ("olandesi", True),
+                ("definendolo", True), ("darsi", True), ("AC", True), "e"]
+    assert check([sentence]) == [[("Recarsi", True), ("del", True), "diversi", "Giancarlo", "olandesi",
+                                  ("definendolo", True), ("darsi", True), "AC", "e"]]
+
+
+@pytest.mark.models
+@needs_models
+def test_a_name_with_the_arabic_article_stays_one_name_as_written() -> None:
+    text = "Il presidente Bashar al-Asad ha incontrato Abu Bakr al-Baghdadi. Siamo andati al mare."
+    doc = parse.parse(text, doc_id="nomi")
+    assert_exact_offsets(doc)
+    first, second = doc.sentences
+    assert [w.text for w in first.words][2:4] == ["Bashar", "al-"]
+    assert {w.ner[2:] for w in first.words[2:5]} == {"PER"}
+    assert [w.text for w in second.words][2:4] == ["a", "il"]   # the contraction is still one
+
+
 @pytest.mark.models
 @needs_models
 def test_a_100000_character_line_without_punctuation_parses_in_bounded_pieces() -> None:

@@ -48,6 +48,24 @@ def test_export_ships_final_models_and_character_lms_in_half_precision(tmp_path)
     assert torch.load(out / "pretrain.pt", weights_only=False)["emb"].dtype == torch.float32
 
 
+def test_single_words_are_the_forms_the_treebank_never_splits(tmp_path):
+    treebank = tmp_path / "train.conllu"
+    treebank.write_text("# text = Diversi esperti del Sud.\n"
+                        "1\tDiversi\tdiverso\tDET\t_\t_\t2\tdet\t_\t_\n"
+                        "2\tesperti\tesperto\tNOUN\t_\t_\t0\troot\t_\t_\n"
+                        "3-4\tdel\t_\t_\t_\t_\t_\t_\t_\t_\n"
+                        "3\tdi\tdi\tADP\t_\t_\t5\tcase\t_\t_\n"
+                        "4\til\til\tDET\t_\t_\t5\tdet\t_\t_\n"
+                        "5\tSud\tSud\tPROPN\t_\t_\t2\tnmod\t_\t_\n"
+                        "6\tdel\tdel\tX\t_\t_\t2\tdep\t_\t_\n\n", encoding="utf-8")
+    assert train.single_words(treebank) == ["diversi", "esperti", "sud"]   # "del" is split once
+    out = tmp_path / "out"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "pretrain.pt").write_bytes(b"vectors")
+    train.export(tmp_path / "pretrain.pt", tmp_path / "models", out, ud_train=treebank)
+    assert (out / "single_words.txt").read_text(encoding="utf-8").split() == ["diversi", "esperti", "sud"]
+
+
 def test_a_tagger_continues_the_start_model_with_the_character_lms_it_read(tmp_path):
     import torch
 
