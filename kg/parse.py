@@ -67,8 +67,17 @@ _NON_SPACE = re.compile(r"\S")
 _ARABIC_ARTICLE = re.compile(r"\b(?:al|el|ad|an|ar|as|ash|at|az)(?=[-\u2011][A-ZÀ-Þ])")
 
 
-def _for_tokenizer(text: str) -> str:
-    return _ARABIC_ARTICLE.sub(lambda m: m.group().capitalize(), text)
+# Straight single quotes used as quotation marks ('Creative Commons'): the tokenizer
+# leaves them on the word ("Commons'", "('CCPL'"), as it does not with double quotes.
+# Inside, an apostrophe between letters is an elision ('l'accordo').
+_SINGLE_QUOTED = re.compile(r"(?<![^\s(\[«\"—–])'((?:[^'\n]|(?<=[^\W\d_])'(?=[^\W\d_])){1,200}?[^\s'])'(?![^\W_])")
+
+
+def tokenizer_text(text: str) -> str:
+    """The text as the tokenizer reads it best, every character at its place
+    (``restore_written`` gives the words back the written text)."""
+    text = _ARABIC_ARTICLE.sub(lambda m: m.group().capitalize(), text)
+    return _SINGLE_QUOTED.sub(lambda m: f'"{m.group(1)}"', text)
 
 
 # Stanza's tokenizer puts this in place of a token longer than its max_seqlen
@@ -207,7 +216,7 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
         return []
     pipeline = load_pipeline(None if models is None else str(models))
     spans = [segment(text, MAX_SEGMENT_CHARS) for _, text, _ in items]
-    pieces = [stanza.Document([], text=_for_tokenizer(text[start:end]))
+    pieces = [stanza.Document([], text=tokenizer_text(text[start:end]))
               for (_, text, _), text_spans in zip(items, spans) for start, end in text_spans]
     results = list(pipeline.bulk_process(pieces)) if pieces else []
     # the few pieces whose sentence ends need repair are tagged and parsed again from their
@@ -378,22 +387,33 @@ def from_stanza(doc, doc_id: str, text: str, date: dt.date | None = None) -> Doc
     return Document(id=doc_id, text=text, sentences=tuple(_sentences(doc, text, 0, 0)), date=date)
 
 
+def restore_written(doc, text: str, offset: int = 0) -> None:
+    """Give the one-word tokens of a Stanza document parsed from
+    ``text[offset:...]`` the text as written where the tokenizer read it
+    otherwise: Stanza's placeholder for an overlong token, or a word that
+    ``tokenizer_text`` changed in place."""
+    for sent in doc.sentences:
+        for token in sent.tokens:
+            if token.start_char is None:  # a document read from CoNLL-U, not parsed from text
+                continue
+            surface = text[token.start_char + offset:token.end_char + offset]
+            if token.text != surface and len(token.words) == 1 and (
+                    token.text == _TOKEN_TOO_LONG or len(token.text) == len(surface)):
+                token.text = token.words[0].text = token.words[0].lemma = surface
+
+
 def _sentences(doc, text: str, offset: int, first_index: int) -> list[Sentence]:
     """The sentences of a Stanza document parsed from ``text[offset:...]``,
     with offsets into ``text`` and indices from ``first_index``."""
+    restore_written(doc, text, offset)
     sentences = []
     for index, sent in enumerate(doc.sentences, start=first_index):
         words = []
         for token in sent.tokens:
             ner = getattr(token, "ner", None) or "O"
             start, end = token.start_char + offset, token.end_char + offset
-            surface = text[start:end]
-            # (or the tokenizer read a word with a letter's case changed: see _for_tokenizer)
-            replaced = token.text != surface and (token.text == _TOKEN_TOO_LONG or (
-                len(token.words) == 1 and token.text.lower() == surface.lower()))
             for word in token.words:
-                form = surface if replaced else word.text
-                words.append(Word(id=word.id, text=form, lemma=form if replaced else word.lemma or form,
+                words.append(Word(id=word.id, text=word.text, lemma=word.lemma or word.text,
                                   upos=word.upos or "X", feats=word.feats or "_",
                                   head=word.head or 0, deprel=word.deprel or "dep",
                                   start_char=start, end_char=end, ner=ner))

@@ -370,6 +370,16 @@ def test_real_parse_keeps_offsets_exact() -> None:
     assert max(s.end_char - s.start_char for s in doc.sentences) <= parse.MAX_SEGMENT_CHARS
 
 
+@pytest.mark.parametrize("text, read", [
+    ("il termine 'Creative Commons' (o 'CCPL').", 'il termine "Creative Commons" (o "CCPL").'),
+    ("'Ciao' disse, e un po' dopo 'l'accordo' arrivò.", '"Ciao" disse, e un po\' dopo "l\'accordo" arrivò.'),
+    ("L'Italia e l'Europa, un po' di tempo.", "L'Italia e l'Europa, un po' di tempo."),
+    ("Il presidente Bashar al-Asad e il gruppo al-Shabaab.", "Il presidente Bashar Al-Asad e il gruppo Al-Shabaab."),
+])
+def test_the_tokenizer_reads_quotes_and_names_changed_in_place(text: str, read: str) -> None:
+    assert parse.tokenizer_text(text) == read
+
+
 def test_contraction_marks_are_taken_back_from_tokens_that_cannot_be_contractions(tmp_path: Path) -> None:
     import torch
 
@@ -384,14 +394,14 @@ def test_contraction_marks_are_taken_back_from_tokens_that_cannot_be_contraction
 
 @pytest.mark.models
 @needs_models
-def test_a_name_with_the_arabic_article_stays_one_name_as_written() -> None:
-    text = "Il presidente Bashar al-Asad ha incontrato Abu Bakr al-Baghdadi. Siamo andati al mare."
+def test_names_with_the_arabic_article_and_single_quotes_are_read_as_written() -> None:
+    text = "Il presidente Bashar al-Asad ha incontrato Abu Bakr al-Baghdadi. Siamo andati al mare 'da soli'."
     doc = parse.parse(text, doc_id="nomi")
     assert_exact_offsets(doc)
     first, second = doc.sentences
     assert [w.text for w in first.words][2:4] == ["Bashar", "al-"]
     assert {w.ner[2:] for w in first.words[2:5]} == {"PER"}
-    assert [w.text for w in second.words][2:4] == ["a", "il"]   # the contraction is still one
+    assert [w.text for w in second.words][2:] == ["a", "il", "mare", "'", "da", "soli", "'", "."]
 
 
 @pytest.mark.models
