@@ -45,6 +45,7 @@ class Lexicon:
     same_place_kinds: frozenset[str]
     spouse_nouns: frozenset[str]
     person_nouns: frozenset[str]
+    organization_nouns: frozenset[str]
     role_plurals: dict[str, str]
     role_synonyms: tuple[frozenset[tuple[str, ...]], ...]
     named_event_heads: frozenset[str]
@@ -179,6 +180,7 @@ def load_lexicon() -> Lexicon:
         same_place_kinds=frozenset(data["same_place_kinds"]),
         spouse_nouns=frozenset(data["spouse_nouns"]),
         person_nouns=frozenset(data["person_nouns"]),
+        organization_nouns=frozenset(data["organization_nouns"]),
         role_plurals=dict(data["role_plurals"]),
         role_synonyms=tuple(frozenset(tuple(r.split()) for r in group) for group in data["role_synonyms"]),
         named_event_heads=frozenset(data["named_event_heads"]),

@@ -571,13 +571,15 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         if i >= 2 and ctx.sentence.word(i).text == ",":
             return ctx.entity_of(ctx.sentence.word(i - 1))
         return None
-    # an honorific the NER leaves out heads the name too: "officiata da don | Carlo Neri"
+    # an honorific the NER leaves out heads the name too: "officiata da don | Carlo Neri";
+    # a kind of organization heads its name: "secondo il quotidiano | Tiempo Argentino"
     if ctx.role(word) or word.upos in ("NOUN", "PROPN"):
+        names = (PERSON, ORGANIZATION) if word.lemma.lower() in ctx.lexicon.organization_nouns else (PERSON,)
         for child in ctx.children.get(word.id, ()):
             if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.role(child) \
                     and not _set_off_from_inner_role(ctx, word, child):
                 linked = ctx.entity_of(child)
-                if linked and linked.type == PERSON:
+                if linked and linked.type in names:
                     return linked
         names = _plural_role_names(ctx, word) or _group_members(ctx, word)
         if names:
