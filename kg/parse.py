@@ -155,8 +155,10 @@ class ContractionCheck:
     """Stanza's tokenizer postprocessor: it takes back the tokenizer's
     "contraction" mark (a token the MWT model will split) from tokens that
     cannot be one, which the compact tokenizer sometimes marks: "diversi" ->
-    "diver si", "Giancarlo" -> "Giancar lo", "olandesi", "AC".  A token stays
-    marked if the training treebanks split it (the MWT model's dictionary);
+    "diver si", "Giancarlo" -> "Giancar lo", "olandesi", "AC".  A contraction
+    in title case after a capitalized word is part of a name ("Lucio Dalla",
+    "Alessandro Del Piero"), as in most such cases in the treebanks.  Any other
+    token stays marked if the treebanks split it (the MWT model's dictionary);
     else it is unmarked if they have it as one word, if it is a capitalized
     word inside the sentence (names carry no clitics), or if it is not a verb
     form with clitics."""
@@ -167,18 +169,23 @@ class ContractionCheck:
         self.single = frozenset(single_words.read_text(encoding="utf-8").split())
         self.contractions = frozenset(torch.load(mwt_model, map_location="cpu", weights_only=False)["dict"])
 
-    def can_split(self, token: str, first: bool) -> bool:
+    def can_split(self, token: str, position: int, before: str | None) -> bool:
+        """``before``: the token before, if it is not the sentence's first."""
         lower = token.lower()
         if lower in self.contractions:
-            return True
-        if lower in self.single or (token[:1].isupper() and not first):
+            return not (token.istitle() and before and before.isalpha() and before.istitle())
+        if lower in self.single or (token[:1].isupper() and position > 0):
             return False
         clitics = _CLITICS.search(lower)
         return bool(clitics and clitics.start() and _VERB_STEM.search(lower[:clitics.start()]))
 
     def __call__(self, sentences: list[list]) -> list[list]:
-        return [[token[0] if isinstance(token, tuple) and token[1] and not self.can_split(token[0], i == 0)
-                 else token for i, token in enumerate(sentence)] for sentence in sentences]
+        def text(token) -> str:
+            return token[0] if isinstance(token, tuple) else token
+
+        return [[text(token) if isinstance(token, tuple) and token[1] and not self.can_split(
+                    token[0], i, text(sentence[i - 1]) if i > 1 else None) else token
+                 for i, token in enumerate(sentence)] for sentence in sentences]
 
 
 @functools.lru_cache(maxsize=4)

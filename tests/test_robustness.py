@@ -387,9 +387,10 @@ def test_contraction_marks_are_taken_back_from_tokens_that_cannot_be_contraction
     torch.save({"dict": {"del": "di il", "darsi": "dar si"}}, tmp_path / "mwt.pt")
     check = parse.ContractionCheck(tmp_path / "single.txt", tmp_path / "mwt.pt")
     sentence = [("Recarsi", True), ("del", True), ("diversi", True), ("Giancarlo", True), ("olandesi", True),
-                ("definendolo", True), ("darsi", True), ("AC", True), "e"]
+                ("definendolo", True), ("darsi", True), ("AC", True), "e", "Alessandro", ("Del", True), "Piero"]
     assert check([sentence]) == [[("Recarsi", True), ("del", True), "diversi", "Giancarlo", "olandesi",
-                                  ("definendolo", True), ("darsi", True), "AC", "e"]]
+                                  ("definendolo", True), ("darsi", True), "AC", "e", "Alessandro", "Del", "Piero"]]
+    assert check([[("Del", True), "resto"], ["Ma", ("Del", True)]]) == [[("Del", True), "resto"], ["Ma", ("Del", True)]]
 
 
 @pytest.mark.models
