@@ -55,6 +55,7 @@ class Lexicon:
     capacity_nouns: frozenset[str]
     occurrence_verbs: frozenset[str]
     reflexive_occurrence_verbs: frozenset[str]
+    event_verbs: frozenset[str]
 
     def takes_place(self, sentence: Sentence, noun: Word, dated: Collection[int] = ()) -> bool:
         """An action noun that "è avvenuto", "si è svolto", "si terrà" or is
@@ -190,6 +191,7 @@ def load_lexicon() -> Lexicon:
         capacity_nouns=frozenset(data["capacity_nouns"]),
         occurrence_verbs=frozenset(data["occurrence_verbs"]),
         reflexive_occurrence_verbs=frozenset(data["reflexive_occurrence_verbs"]),
+        event_verbs=frozenset(data["event_verbs"]),
     )
 
 
@@ -759,6 +761,10 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             found.append(_noun_mention(doc, sentence, w, found, EVENT))
             taken.add(w.id)
     for w in sentence.words:
+        if w.id not in taken and w.upos == "VERB" and w.lemma.lower() in lexicon.event_verbs \
+                and _dated_or_placed(sentence, w, found, dated):
+            add(w.id, w.id, EVENT, "verb")
+    for w in sentence.words:
         # the form too: a noun's lemma may be a verb's ("concordato" -> "concordare")
         if w.id not in taken and w.upos == "NOUN" and {w.lemma.lower(), w.text.lower()} & lexicon.proposal_nouns:
             found.append(_noun_mention(doc, sentence, w, found, PROPOSAL))
@@ -851,6 +857,14 @@ def _join_particles(doc: Document, sentence: Sentence, found: list[Mention]) -> 
         out.append(Mention(sentence=m.sentence, start=start, end=m.end, text=text, type=type_, source=source,
                            start_char=start_char, end_char=end_char))
     return out
+
+
+def _dated_or_placed(sentence: Sentence, verb: Word, found: list[Mention], dated: Collection[int]) -> bool:
+    """Whether a verb has a date or a place ("a Bologna", "in Algeria") of its own."""
+    places = {i for m in found if m.type == PLACE for i in range(m.start, m.end + 1)}
+    return any(c.deprel.startswith("obl") and (c.id in dated or c.id in places and any(
+        g.deprel == "case" and g.lemma.lower() in ("a", "in", "presso") for g in sentence.children(c.id)))
+        for c in sentence.children(verb.id))
 
 
 def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Mention], type_: str) -> Mention:
