@@ -425,7 +425,20 @@ def _after_place(ctx: _Context, word: Word) -> bool:
     if first < 3 or ctx.sentence.word(first - 1).text != ",":
         return False
     before = _resolve(ctx, ctx.sentence.word(first - 2))
-    return before is not None and before.type == PLACE
+    return before is not None and before.type == PLACE and not _closes_a_list(ctx, word)
+
+
+def _closes_a_list(ctx: _Context, word: Word) -> bool:
+    """Places that follow one another and end with "e" or "o" before the last
+    are a list, not one inside the other: "a Harlem, a Brooklyn, nel Queens e
+    fuori dalla Trump Tower"."""
+    for after in ctx.sentence.words[word.id:]:
+        if after.upos == "CCONJ":
+            return after.lemma.lower() in ("e", "ed", "o")
+        place = ctx.entity_of(after)
+        if not (after.text == "," or after.upos in ("ADP", "DET", "ADV") or place and place.type == PLACE):
+            return False
+    return False
 
 
 def _country(ctx: _Context, word: Word) -> bool:
