@@ -431,12 +431,20 @@ def _after_place(ctx: _Context, word: Word) -> bool:
 def _closes_a_list(ctx: _Context, word: Word) -> bool:
     """Places that follow one another and end with "e" or "o" before the last
     are a list, not one inside the other: "a Harlem, a Brooklyn, nel Queens e
-    fuori dalla Trump Tower"."""
-    for after in ctx.sentence.words[word.id:]:
+    fuori dalla Trump Tower" (not ", e mercoledì sono arrivati", which joins clauses)."""
+    def place(w: Word) -> bool:
+        entity = ctx.entity_of(w)
+        return entity is not None and entity.type == PLACE
+
+    words = ctx.sentence.words
+    for i in range(word.id, len(words)):
+        after = words[i]
         if after.upos == "CCONJ":
-            return after.lemma.lower() in ("e", "ed", "o")
-        place = ctx.entity_of(after)
-        if not (after.text == "," or after.upos in ("ADP", "DET", "ADV") or place and place.type == PLACE):
+            if after.lemma.lower() not in ("e", "ed", "o") or words[i - 1].text == ",":
+                return False
+            rest = (w for w in words[i + 1:] if w.upos not in ("ADP", "DET", "ADV"))
+            return place(next(rest, after))
+        if not (after.text == "," or after.upos in ("ADP", "DET", "ADV") or place(after)):
             return False
     return False
 
