@@ -56,6 +56,7 @@ class Lexicon:
     occurrence_verbs: frozenset[str]
     reflexive_occurrence_verbs: frozenset[str]
     event_verbs: frozenset[str]
+    human_nouns: frozenset[str]
 
     def takes_place(self, sentence: Sentence, noun: Word, dated: Collection[int] = ()) -> bool:
         """An action noun that "è avvenuto", "si è svolto", "si terrà" or is
@@ -192,6 +193,7 @@ def load_lexicon() -> Lexicon:
         occurrence_verbs=frozenset(data["occurrence_verbs"]),
         reflexive_occurrence_verbs=frozenset(data["reflexive_occurrence_verbs"]),
         event_verbs=frozenset(data["event_verbs"]),
+        human_nouns=frozenset(data["human_nouns"]),
     )
 
 
@@ -762,7 +764,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             taken.add(w.id)
     for w in sentence.words:
         if w.id not in taken and w.upos == "VERB" and w.lemma.lower() in lexicon.event_verbs \
-                and _dated_or_placed(sentence, w, found, dated):
+                and _dated_or_placed(sentence, w, found, dated) and not _said_of_a_thing(sentence, w, lexicon):
             add(w.id, w.id, EVENT, "verb")
     for w in sentence.words:
         # the form too: a noun's lemma may be a verb's ("concordato" -> "concordare")
@@ -857,6 +859,14 @@ def _join_particles(doc: Document, sentence: Sentence, found: list[Mention]) -> 
         out.append(Mention(sentence=m.sentence, start=start, end=m.end, text=text, type=type_, source=source,
                            start_char=start_char, end_char=end_char))
     return out
+
+
+def _said_of_a_thing(sentence: Sentence, verb: Word, lexicon: Lexicon) -> bool:
+    """"La vicenda era nata il 31 ottobre": a birth or death said of a common noun
+    that names no person (a role, a profession, "il fratello" would) is a figure of speech."""
+    people = lexicon.person_nouns | lexicon.spouse_nouns | lexicon.human_nouns
+    return any(c.deprel.startswith("nsubj") and c.upos == "NOUN" and lexicon.role_at(sentence, c) is None
+               and c.lemma.lower() not in people for c in sentence.children(verb.id))
 
 
 def _dated_or_placed(sentence: Sentence, verb: Word, found: list[Mention], dated: Collection[int]) -> bool:
