@@ -570,6 +570,8 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
     (``Lexicon.same_office``).  Ambiguous ones stay unresolved: two different
     people are never merged."""
     people = {e.key for e in entities if e.type == PERSON}
+    bodies = {e.key for e in entities if e.type == ORGANIZATION and not (
+        "repubblica" in normalize_name(e.label) or normalize_name(e.label) in lexicon.countries)}
     introduced: dict[tuple, set[str]] = {}
     for sentence in doc.sentences:
         for word in sentence.words:
@@ -597,8 +599,11 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
             elif signature[1] and len(introduced.get(signature, ())) == 1:
                 person = next(iter(introduced[signature]))
             elif office and _bare_definite(sentence, word, span):
-                holders = {p for (other, _), found in introduced.items()
-                           if lexicon.same_office(role, other) for p in found}
+                # the president of a body other than the state holds that body's office, not
+                # this one: "il presidente dell'Anm X ... il capo dello Stato" is not X
+                holders = {p for (other, modifiers), found in introduced.items()
+                           if lexicon.same_office(role, other) and (other == role or not modifiers & bodies)
+                           for p in found}
                 person = next(iter(holders)) if len(holders) == 1 else None
                 # a person the article names without any role may be the holder ("Joseph
                 # Ratzinger ... il pontefice"): then the office stays unresolved
