@@ -1,10 +1,11 @@
 """Italian date expressions, normalized against a document date.
 
 Used by the mentions stage: a dateline ("Parigi, 1° settembre 2025 –", or a
-place alone in capitals, "WASHINGTON, DC -") gives the document's place and date, and expressions in sentences ("giovedì 4
-settembre", "oggi", "ieri", "giovedì prossimo", "il 12 marzo 2024") become
-ISO dates.  Weekday names alone resolve to the nearest such day after the
-document date unless marked as past ("scorso").
+place alone in capitals, "WASHINGTON, DC -") gives the document's place and
+date, and expressions in sentences ("giovedì 4 settembre", "oggi", "ieri",
+"giovedì prossimo", "il 12 marzo 2024") become ISO dates.  Weekday names
+alone resolve to the nearest such day after the document date unless marked
+as past ("scorso").
 """
 from __future__ import annotations
 

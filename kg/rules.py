@@ -595,12 +595,12 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
     # an honorific the NER leaves out heads the name too: "officiata da don | Carlo Neri";
     # a kind of organization heads its name: "secondo il quotidiano | Tiempo Argentino"
     if ctx.role(word) or word.upos in ("NOUN", "PROPN"):
-        names = (PERSON, ORGANIZATION) if word.lemma.lower() in ctx.lexicon.organization_nouns else (PERSON,)
+        named = (PERSON, ORGANIZATION) if word.lemma.lower() in ctx.lexicon.organization_nouns else (PERSON,)
         for child in ctx.children.get(word.id, ()):
             if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.role(child) \
                     and not _set_off_from_inner_role(ctx, word, child):
                 linked = ctx.entity_of(child)
-                if linked and linked.type in names:
+                if linked and linked.type in named:
                     return linked
         names = _plural_role_names(ctx, word) or _group_members(ctx, word)
         if names:
