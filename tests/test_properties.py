@@ -296,6 +296,15 @@ def test_any_parse_goes_through_every_later_stage(documents: list[Document]) -> 
 # segmentation
 
 @FAST
+@given(st.text(st.sampled_from(" \n'\"(«al-AQsd\u2011è"), max_size=120))
+def test_the_tokenizer_text_keeps_every_character_at_its_place(text: str) -> None:
+    read = parse.tokenizer_text(text)
+    assert len(read) == len(text)
+    # only quotes and letters' case change, so word offsets hold
+    assert all(a == b or {a, b} == {"'", '"'} or a.lower() == b.lower() for a, b in zip(text, read))
+
+
+@FAST
 @given(st.text(st.sampled_from(" \n\t.!?»ab\u0301\u00a0"), max_size=120), st.integers(1, 30))
 def test_segments_are_bounded_ordered_and_lose_no_text(text: str, limit: int) -> None:
     spans = parse.segment(text, limit)
