@@ -57,6 +57,7 @@ class Lexicon:
     reflexive_occurrence_verbs: frozenset[str]
     event_verbs: frozenset[str]
     human_nouns: frozenset[str]
+    state_nouns: frozenset[str]
 
     def takes_place(self, sentence: Sentence, noun: Word, dated: Collection[int] = ()) -> bool:
         """An action noun that "è avvenuto", "si è svolto", "si terrà" or is
@@ -194,6 +195,7 @@ def load_lexicon() -> Lexicon:
         reflexive_occurrence_verbs=frozenset(data["reflexive_occurrence_verbs"]),
         event_verbs=frozenset(data["event_verbs"]),
         human_nouns=frozenset(data["human_nouns"]),
+        state_nouns=frozenset(data["state_nouns"]),
     )
 
 
@@ -571,7 +573,7 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
     people are never merged."""
     people = {e.key for e in entities if e.type == PERSON}
     bodies = {e.key for e in entities if e.type == ORGANIZATION and not (
-        "repubblica" in normalize_name(e.label) or normalize_name(e.label) in lexicon.countries)}
+        lexicon.state_nouns & set(normalize_name(e.label).split()) or normalize_name(e.label) in lexicon.countries)}
     introduced: dict[tuple, set[str]] = {}
     for sentence in doc.sentences:
         for word in sentence.words:

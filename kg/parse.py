@@ -180,12 +180,13 @@ class ContractionCheck:
         return bool(clitics and clitics.start() and _VERB_STEM.search(lower[:clitics.start()]))
 
     def __call__(self, sentences: list[list]) -> list[list]:
-        def text(token) -> str:
-            return token[0] if isinstance(token, tuple) else token
-
-        return [[text(token) if isinstance(token, tuple) and token[1] and not self.can_split(
-                    token[0], i, text(sentence[i - 1]) if i > 1 else None) else token
-                 for i, token in enumerate(sentence)] for sentence in sentences]
+        """Stanza's format: a token is its text, or (text, True) where marked."""
+        out = []
+        for sentence in sentences:
+            texts = [token[0] if isinstance(token, tuple) else token for token in sentence]
+            out.append([texts[i] if isinstance(token, tuple) and token[1] and not self.can_split(
+                texts[i], i, texts[i - 1] if i > 1 else None) else token for i, token in enumerate(sentence)])
+        return out
 
 
 @functools.lru_cache(maxsize=4)

@@ -16,7 +16,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from kg.parse import (PROCESSORS, load_pipeline, model_set_files, official_dir, pipeline_kwargs, resolve_models,
                       restore_written, tokenizer_text)
@@ -57,12 +57,12 @@ def gold_sentences(conllu: str) -> list[GoldSentence]:
         tokens = _surface_tokens(block)
         if not tokens:
             continue
-        rebuilt = "".join(form + ("" if no_space else " ") for form, no_space in tokens).rstrip(" ")
+        rebuilt = "".join(t.form + ("" if t.no_space else " ") for t in tokens).rstrip(" ")
         text = next((m.group(1).strip() for m in map(TEXT_RE.match, comments) if m), None)
         if text is None or _squash(text) != _squash(rebuilt):
             text = rebuilt
         new_paragraph = any(PARAGRAPH_RE.match(line) for line in comments)
-        out.append(GoldSentence(text=text, space_after=not tokens[-1][1], new_paragraph=new_paragraph))
+        out.append(GoldSentence(text=text, space_after=not tokens[-1].no_space, new_paragraph=new_paragraph))
     return out
 
 
@@ -126,9 +126,20 @@ def _blocks(conllu: str) -> Iterator[list[str]]:
         yield block
 
 
-def _surface_tokens(block: list[str]) -> list[tuple[str, bool]]:
-    """(form, SpaceAfter=No) of each surface token: MWT lines stand for their
-    words, empty nodes have no surface."""
+class SurfaceToken(NamedTuple):
+    form: str
+    no_space: bool          # SpaceAfter=No
+    multiword: bool         # an MWT line, standing for the words it covers
+
+
+def surface_tokens(conllu: str) -> Iterator[list[SurfaceToken]]:
+    """The surface tokens of each CoNLL-U sentence, in the order written."""
+    for block in _blocks(conllu):
+        yield _surface_tokens(block)
+
+
+def _surface_tokens(block: list[str]) -> list[SurfaceToken]:
+    """MWT lines stand for their words, empty nodes have no surface."""
     tokens = []
     covered = 0
     for line in block:
@@ -140,9 +151,9 @@ def _surface_tokens(block: list[str]) -> list[tuple[str, bool]]:
         no_space = len(cols) > 9 and "SpaceAfter=No" in cols[9].split("|")
         if "-" in cols[0]:
             covered = int(cols[0].split("-")[1])
-            tokens.append((cols[1], no_space))
+            tokens.append(SurfaceToken(cols[1], no_space, True))
         elif int(cols[0]) > covered:
-            tokens.append((cols[1], no_space))
+            tokens.append(SurfaceToken(cols[1], no_space, False))
     return tokens
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from kg.parse import CHARLM_FILES, SINGLE_WORDS_FILE
+from kg.scoring import surface_tokens
 
 SHORTHAND = "it_kg"
 
@@ -208,15 +209,9 @@ def single_words(ud_train: Path) -> list[str]:
     """Lower-case forms the treebanks have as one word and never as a
     contraction: the parse stage keeps the tokenizer from splitting them."""
     one, split = set(), set()
-    for sentence in read_sentences(ud_train):
-        rows = [row.split("\t") for row in sentence if not row.startswith("#")]
-        inside = set()
-        for cols in rows:
-            if "-" in cols[0]:
-                first, last = map(int, cols[0].split("-"))
-                inside.update(range(first, last + 1))
-                split.add(cols[1].lower())
-        one.update(cols[1].lower() for cols in rows if cols[0].isdigit() and int(cols[0]) not in inside)
+    for tokens in surface_tokens(ud_train.read_text(encoding="utf-8")):
+        for token in tokens:
+            (split if token.multiword else one).add(token.form.lower())
     return sorted(one - split)
 
 
