@@ -620,6 +620,8 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
 def _set_off_from_inner_role(ctx: _Context, role: Word, name: Word) -> bool:
     """"il segretario del papa, Georg Gänswein": a name set off by a comma
     after a role inside another role's "di" phrase is the outer role's."""
+    if name.id in ctx.silent:  # a dropped subject is written nowhere, so nothing sets it off
+        return False
     head = ctx.sentence.word(role.head) if role.head else None
     return (name.id > 1 and ctx.sentence.word(name.id - 1).text == "," and head is not None
             and role.deprel.startswith("nmod") and "di" in ctx.case_of(role)
