@@ -55,9 +55,18 @@ class Lexicon:
     capacity_nouns: frozenset[str]
     occurrence_verbs: frozenset[str]
     reflexive_occurrence_verbs: frozenset[str]
-    event_verbs: frozenset[str]
+    event_verbs: frozenset[tuple[str, ...]]
     human_nouns: frozenset[str]
     state_nouns: frozenset[str]
+    honorifics: frozenset[str]
+
+    def honorific(self, word: Word) -> bool:
+        return word.lemma.lower() in self.honorifics or word.text.lower() in self.honorifics
+
+    def event_verb(self, sentence: Sentence, verb: Word) -> bool:
+        """A verb news tells as an event; one listed with "si" only with its reflexive clitic."""
+        reflexive = any(c.lemma.lower() == "si" for c in sentence.children(verb.id))
+        return (verb.lemma.lower(),) in self.event_verbs or reflexive and (verb.lemma.lower(), "si") in self.event_verbs
 
     def takes_place(self, sentence: Sentence, noun: Word, dated: Collection[int] = ()) -> bool:
         """An action noun that "è avvenuto", "si è svolto", "si terrà" or is
@@ -193,9 +202,10 @@ def load_lexicon() -> Lexicon:
         capacity_nouns=frozenset(data["capacity_nouns"]),
         occurrence_verbs=frozenset(data["occurrence_verbs"]),
         reflexive_occurrence_verbs=frozenset(data["reflexive_occurrence_verbs"]),
-        event_verbs=frozenset(data["event_verbs"]),
+        event_verbs=frozenset(tuple(verb.split()) for verb in data["event_verbs"]),
         human_nouns=frozenset(data["human_nouns"]),
         state_nouns=frozenset(data["state_nouns"]),
+        honorifics=frozenset(data["honorifics"]),
     )
 
 
@@ -510,6 +520,8 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
             return None
         if commas and w.upos == "NOUN" and lexicon.role_at(sentence, w):
             return None
+        if lexicon.honorific(w):
+            continue  # "il vescovo di Ascoli, monsignor Carlo Neri"
         # (an adjective the tagger reads as a participle too: "il Presidente emerito della Repubblica X")
         if key is not None or w.upos in _ROLE_FILLER or w.deprel == "amod" or w.text[:1].isupper() \
                 or w.text in ("(", ")"):
@@ -770,7 +782,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             found.append(_noun_mention(doc, sentence, w, found, EVENT))
             taken.add(w.id)
     for w in sentence.words:
-        if w.id not in taken and w.upos == "VERB" and w.lemma.lower() in lexicon.event_verbs \
+        if w.id not in taken and w.upos == "VERB" and lexicon.event_verb(sentence, w) \
                 and _dated_or_placed(sentence, w, found, dated) and not _said_of_a_thing(sentence, w, lexicon):
             add(w.id, w.id, EVENT, "verb")
     for w in sentence.words:

@@ -599,7 +599,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         for child in ctx.children.get(word.id, ()):
             if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.role(child) \
                     and not _set_off_from_inner_role(ctx, word, child):
-                linked = ctx.entity_of(child)
+                linked = ctx.entity_of(child) or _named_after_honorific(ctx, child)
                 if linked and linked.type in named:
                     return linked
         names = _plural_role_names(ctx, word) or _group_members(ctx, word)
@@ -615,6 +615,14 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
             if head_entity and head_entity.type == PERSON:
                 return head_entity
     return None
+
+
+def _named_after_honorific(ctx: _Context, word: Word) -> Entity | None:
+    """"il vescovo di Ascoli, monsignor | Carlo Neri": the name below a form of address."""
+    if not ctx.lexicon.honorific(word):
+        return None
+    return next((ctx.entity_of(c) for c in ctx.children.get(word.id, ())
+                 if c.deprel in NAME_LINKS and ctx.entity_of(c)), None)
 
 
 def _set_off_from_inner_role(ctx: _Context, role: Word, name: Word) -> bool:

@@ -10,6 +10,7 @@ Usage:
   python scripts/make_gold_candidates.py dump  > /tmp/sents.tsv    # source, id, text
   python scripts/make_gold_candidates.py grep REGEX [--ctx N]        # show matches + context
   python scripts/make_gold_candidates.py validate tests/gold/*.jsonl [--names] # format check + counts
+  dump and grep take --kind PATH to read another KIND TSV (default: wikinews_train.tsv)
 
 KIND sentence ids are "lineN": the TSV line number of the sentence's first token.
 """
@@ -27,8 +28,9 @@ UD_FILES = [
     "UD_Italian-ParTUT/it_partut-ud-dev.conllu",
     "UD_Italian-ParTUT/it_partut-ud-test.conllu",
 ]
-# never used: kind wikinews_test.tsv, evalita-2023/WN_dev.tsv (NER test),
-# UD_Italian-ISDT/it_isdt-ud-test.conllu (parser test)
+# never read by default: kind wikinews_test.tsv (= evalita-2023/WN_dev.tsv, the NER test set; only
+# dev items from dev-270 on take text from it, through --kind), UD_Italian-ISDT/it_isdt-ud-test.conllu
+# (parser test)
 
 
 ELIDED = re.compile(
@@ -54,21 +56,22 @@ def detok(tokens):
     return out
 
 
-def kind_sents():
+def kind_sents(path=KIND):
+    label = "kind/" + path.name
     toks, start = [], None
-    with open(KIND, encoding="utf-8") as f:
+    with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
             if not line.strip():
                 if toks:
-                    yield "kind/wikinews_train.tsv", f"line{start}", detok(toks)
+                    yield label, f"line{start}", detok(toks)
                 toks, start = [], None
                 continue
             if start is None:
                 start = n
             toks.append(line.split("\t")[0])
     if toks:
-        yield "kind/wikinews_train.tsv", f"line{start}", detok(toks)
+        yield label, f"line{start}", detok(toks)
 
 
 def ud_sents():
@@ -82,8 +85,8 @@ def ud_sents():
                     yield "ud-italian/" + rel, sid, line.split("=", 1)[1].strip()
 
 
-def all_sents():
-    yield from kind_sents()
+def all_sents(kind=KIND):
+    yield from kind_sents(kind)
     yield from ud_sents()
 
 
@@ -144,10 +147,15 @@ def validate(paths):
 
 
 def main():
+    kind = KIND
+    if "--kind" in sys.argv:
+        i = sys.argv.index("--kind")
+        kind = Path(sys.argv[i + 1])
+        del sys.argv[i:i + 2]
     cmd = sys.argv[1] if len(sys.argv) > 1 else "dump"
     if cmd == "validate":
         sys.exit(0 if validate([a for a in sys.argv[2:] if not a.startswith("--")]) else 1)
-    sents = list(all_sents())
+    sents = list(all_sents(kind))
     if cmd == "dump":
         for src, sid, text in sents:
             print(f"{src}\t{sid}\t{text}")
