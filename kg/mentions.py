@@ -885,7 +885,13 @@ def _said_of_a_thing(sentence: Sentence, verb: Word, lexicon: Lexicon) -> bool:
     that names no person (a role, a profession, "il fratello" would) is a figure of speech."""
     people = lexicon.person_nouns | lexicon.spouse_nouns | lexicon.human_nouns
     return any(c.deprel.startswith("nsubj") and c.upos == "NOUN" and lexicon.role_at(sentence, c) is None
-               and c.lemma.lower() not in people for c in sentence.children(verb.id))
+               and c.lemma.lower() not in people and not _names_a_person(sentence, c)
+               for c in sentence.children(verb.id))
+
+
+def _names_a_person(sentence: Sentence, noun: Word) -> bool:
+    """"il doppiatore italiano Claudio Capone": a noun with a person's name of its own."""
+    return any(c.deprel in NAME_LINKS and c.ner.endswith("PER") for c in sentence.children(noun.id))
 
 
 def _dated_or_placed(sentence: Sentence, verb: Word, found: list[Mention], dated: Collection[int]) -> bool:
