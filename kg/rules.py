@@ -56,7 +56,7 @@ from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
-         "DEMONYM", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE")
+         "DEMONYM", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OWNER")
 FORMS = ("entity", "role", "country", "date", "clause")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
@@ -469,6 +469,9 @@ _GETTERS = {
     "SPEECH": lambda ctx, word: word.lemma.lower() in ctx.lexicon.speech_verbs,
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
     "AFTER_PLACE": _after_place,
+    # "la moglie di Luca": a noun with a "di" complement of its own
+    "OWNER": lambda ctx, word: any(c.deprel.startswith("nmod") and "di" in ctx.case_of(c)
+                                   for c in ctx.children.get(word.id, ())),
 }
 
 
