@@ -238,6 +238,7 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
     if repair:
         for i, doc in zip(repair, pipeline.process(list(repair.values()), processors=TAGGING)):
             results[i] = doc
+    reparse_ago(pipeline, results)
     parsed = iter(results)
     documents = []
     for (doc_id, text, date), text_spans in zip(items, spans):
@@ -249,6 +250,29 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
 
 
 TAGGING = "pos,lemma,depparse,ner"
+
+# Nouns of time that "fa" follows as "ago" ("due giorni fa", "poco tempo fa").
+_AGO_NOUNS = {"anno", "mese", "settimana", "giorno", "ora", "minuto", "secolo", "decennio", "tempo"}
+
+
+def reparse_ago(pipeline, docs: list) -> None:
+    """"Due giorni fa il presidente ha incontrato ...": the compact tagger reads this "fa"
+    as the verb fare, and the parser then hangs the whole sentence on it.  The treebanks
+    have it as an adverb of the time noun, so it is retagged so and the sentences with one
+    are parsed again, in place."""
+    retagged = []
+    for doc in docs:
+        found = False
+        for sent in doc.sentences:
+            for before, word in zip(sent.words, sent.words[1:]):
+                if word.text.lower() == "fa" and word.upos == "VERB" and before.lemma \
+                        and before.lemma.lower() in _AGO_NOUNS:
+                    word.upos, word.xpos, word.feats, word.lemma = "ADV", "B", None, "fa"
+                    found = True
+        if found:
+            retagged.append(doc)
+    if retagged:
+        pipeline.process(retagged, processors="depparse")
 
 
 _FULL_STOPS = {".", "!", "?", "\u2026"}

@@ -554,3 +554,11 @@ def test_hostile_names_reach_the_view_only_as_escaped_data(tmp_path: Path) -> No
             assert name not in page, name
     data = json.loads(re.search(r'<script type="application/json" id="kg-data">(.*?)</script>', page, re.S)[1])
     assert {n["label"] for n in data["nodes"]} == {name.replace("\ud800", "\ufffd") for name in HOSTILE}
+
+
+def test_ago_is_an_adverb_of_its_time_noun_and_the_clause_keeps_its_verb() -> None:
+    # the compact tagger reads "fa" as the verb fare, and the parser hung the clause on it
+    sentence = parse.parse("Due giorni fa il presidente Mario Neri ha incontrato a Roma il premier Luca Rossi.").sentences[0]
+    ago = next(w for w in sentence.words if w.text == "fa")
+    assert (ago.upos, ago.deprel, sentence.word(ago.head).text) == ("ADV", "advmod", "giorni")
+    assert next(w for w in sentence.words if w.deprel == "root").text == "incontrato"
