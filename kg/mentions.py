@@ -52,6 +52,7 @@ class Lexicon:
     not_events: frozenset[tuple[str, str]]
     unique_offices: frozenset[tuple[str, ...]]
     group_nouns: frozenset[str]
+    counted_group_nouns: frozenset[str]
     capacity_nouns: frozenset[str]
     occurrence_verbs: frozenset[str]
     reflexive_occurrence_verbs: frozenset[str]
@@ -199,6 +200,7 @@ def load_lexicon() -> Lexicon:
         not_events=frozenset(tuple(phrase.split()) for phrase in data["not_events"]),
         unique_offices=frozenset(tuple(office.split()) for office in data["unique_offices"]),
         group_nouns=frozenset(data["group_nouns"]),
+        counted_group_nouns=frozenset(data["counted_group_nouns"]),
         capacity_nouns=frozenset(data["capacity_nouns"]),
         occurrence_verbs=frozenset(data["occurrence_verbs"]),
         reflexive_occurrence_verbs=frozenset(data["reflexive_occurrence_verbs"]),

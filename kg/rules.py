@@ -598,6 +598,11 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
     # an honorific the NER leaves out heads the name too: "officiata da don | Carlo Neri";
     # a kind of organization heads its name: "secondo il quotidiano | Tiempo Argentino"
     if ctx.role(word) or word.upos in ("NOUN", "PROPN"):
+        # a group's listed members come first: a name the parser hangs on the plural noun is
+        # one of them, not the group ("1500 persone, tra cui ... quali A (...), B")
+        members = _group_members(ctx, word)
+        if members:
+            return ctx.entity_of(members[0])
         named = (PERSON, ORGANIZATION) if word.lemma.lower() in ctx.lexicon.organization_nouns else (PERSON,)
         for child in ctx.children.get(word.id, ()):
             if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.role(child) \
@@ -605,7 +610,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
                 linked = ctx.entity_of(child) or _named_after_honorific(ctx, child)
                 if linked and linked.type in named:
                     return linked
-        names = _plural_role_names(ctx, word) or _group_members(ctx, word)
+        names = _plural_role_names(ctx, word)
         if names:
             return ctx.entity_of(names[0])
         # "Mario Rossi, segretario del partito" (appos); "il generale Lansana Conté" with the
@@ -666,17 +671,23 @@ def _group_members(ctx: _Context, word: Word) -> list[Word]:
     countries or bodies stands for the members listed after it (the first
     of them here; ``_listed`` finds the rest).  The noun's own relative
     clause and the copula it is the subject of ("sono 10:") may come between."""
-    if not _plural(ctx, word) or word.lemma.lower() not in ctx.lexicon.group_nouns:
+    lemma = word.lemma.lower()
+    counted = any(c.deprel == "nummod" for c in ctx.children.get(word.id, ()))
+    if not _plural(ctx, word) or not (lemma in ctx.lexicon.group_nouns
+                                      or counted and lemma in ctx.lexicon.counted_group_nouns):
         return []
     words = ctx.sentence.words
     own = {w.id for w in ctx.descendants(word)} | {word.head} | {
         c.id for c in ctx.children.get(word.head, ()) if c.deprel in ("cop", "aux")}
-    for i in range(word.id, min(len(words), word.id + 12)):
+    for i in range(word.id, min(len(words), word.id + 16)):
         w = words[i]
         if w.text in _INTRODUCERS or w.lemma.lower() in _INTRODUCERS:
             first = next((x for x in words[i + 1:i + 5] if ctx.entity_of(x) is not None), None)
             entity = ctx.entity_of(first) if first is not None else None
-            return [first] if entity is not None and entity.type in (PERSON, ORGANIZATION, PLACE) else []
+            if entity is not None:
+                return [first] if entity.type in (PERSON, ORGANIZATION, PLACE) else []
+            # a narrower group may come first: "1500 persone, tra cui varie star della musica, quali X"
+            continue
         if w.upos in ("VERB", "AUX") and w.id not in own or w.text in (";", "(", ")"):
             return []
     return []
@@ -752,9 +763,14 @@ def _listed(ctx: _Context, word: Word) -> list[Word]:
     words, out, current = ctx.sentence.words, [], first.key
     i = word.id  # index of the word after ``word``
     if ctx.entity_of(word) is None:  # a group noun: the list starts at its first member
-        i = next((w.id for w in words[word.id:] if _resolve(ctx, w) is first), len(words))
+        # (a word of that member's own, not a relative pronoun standing for the group: "tra cui")
+        i = next((w.id for w in words[word.id:] if ctx.entity_of(w) is first), None) or \
+            next((w.id for w in words[word.id:] if _resolve(ctx, w) is first), len(words))
     while i < len(words):
         w = words[i]
+        if w.text == "(":  # an aside on the item before: "A (ex-marito di X), B"
+            i = next((x.id for x in words[i:] if x.text == ")"), len(words))
+            continue
         entity = _resolve(ctx, w)
         if w.text == "," or w.upos == "CCONJ":
             j = i + 1
