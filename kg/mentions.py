@@ -67,7 +67,11 @@ class Lexicon:
     def event_verb(self, sentence: Sentence, verb: Word) -> bool:
         """A verb news tells as an event; one listed with "si" only with its reflexive clitic."""
         reflexive = any(c.lemma.lower() == "si" for c in sentence.children(verb.id))
-        return (verb.lemma.lower(),) in self.event_verbs or reflexive and (verb.lemma.lower(), "si") in self.event_verbs
+        return any((lemma,) in self.event_verbs or reflexive and (lemma, "si") in self.event_verbs
+                   for lemma in verb_lemmas(verb))
+
+    def speech_verb(self, verb: Word) -> bool:
+        return not self.speech_verbs.isdisjoint(verb_lemmas(verb))
 
     def takes_place(self, sentence: Sentence, noun: Word, dated: Collection[int] = ()) -> bool:
         """An action noun that "è avvenuto", "si è svolto", "si terrà" or is
@@ -209,6 +213,21 @@ def load_lexicon() -> Lexicon:
         state_nouns=frozenset(data["state_nouns"]),
         honorifics=frozenset(data["honorifics"]),
     )
+
+
+_PARTICIPLE_ENDINGS = {"at": "are", "it": "ire", "ut": "ere"}
+
+
+def verb_lemmas(word: Word) -> set[str]:
+    """A verb's lemma and, for a regular past participle, the infinitive its form gives:
+    the lemmatizer takes some participles for nouns ("comunicato" -> "comunicato")."""
+    lemmas = {word.lemma.lower()}
+    form = word.text.lower()
+    if word.upos == "VERB" and word.feat("VerbForm") == "Part" and form[-1:] in "oaie":
+        stem, ending = form[:-3], form[-3:-1]
+        if ending in _PARTICIPLE_ENDINGS and stem:
+            lemmas.add(stem + _PARTICIPLE_ENDINGS[ending])
+    return lemmas
 
 
 def normalize_name(text: str) -> str:

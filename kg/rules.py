@@ -466,7 +466,7 @@ _GETTERS = {
     "DEMONYM": lambda ctx, word: ctx.lexicon.country_of(word.lemma) is not None,
     "COUNTRY": _country,
     "DATE": lambda ctx, word: (ctx.sentence.index, word.id) in ctx.annotated.word_date,
-    "SPEECH": lambda ctx, word: word.lemma.lower() in ctx.lexicon.speech_verbs,
+    "SPEECH": lambda ctx, word: ctx.lexicon.speech_verb(word),
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
     "AFTER_PLACE": _after_place,
     # "la moglie di Luca": a noun with a "di" complement of its own

@@ -277,3 +277,16 @@ def test_a_name_inside_a_phrase_before_the_verb_is_no_subject_of_it():
             "9\tpartita\tpartire\tVERB\t_\tGender=Fem|Number=Sing|VerbForm=Part\t0\troot\t_\tNER=O"]
     a = annotate(from_conllu("\n".join(rows) + "\n\n", "doc"))
     assert a.implicit_subject[(1, 9)] == "person/anna galli"
+
+
+def test_a_regular_participle_gives_its_infinitive_where_the_lemmatizer_took_it_for_a_noun():
+    from kg.mentions import verb_lemmas
+    from kg.types import Word
+
+    def participle(form: str, lemma: str) -> Word:
+        return Word(id=1, text=form, lemma=lemma, upos="VERB", feats="VerbForm=Part", head=0, deprel="root",
+                    start_char=0, end_char=len(form))
+
+    assert verb_lemmas(participle("comunicato", "comunicato")) == {"comunicato", "comunicare"}
+    assert verb_lemmas(participle("Riferita", "riferire")) == {"riferire"}
+    assert verb_lemmas(participle("detto", "dire")) == {"dire"}     # irregular: the lemma alone
