@@ -56,7 +56,7 @@ from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
-         "DEMONYM", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OWNER")
+         "DEMONYM", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OWNER", "SUBJECT")
 FORMS = ("entity", "role", "country", "date", "clause")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
@@ -469,6 +469,9 @@ _GETTERS = {
     "SPEECH": lambda ctx, word: ctx.lexicon.speech_verb(word),
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
     "AFTER_PLACE": _after_place,
+    # a verb with a subject of its own, written or dropped
+    "SUBJECT": lambda ctx, word: any(c.deprel in ("nsubj", "nsubj:pass", "csubj")
+                                     for c in ctx.children.get(word.id, ())),
     # "la moglie di Luca": a noun with a "di" complement of its own
     "OWNER": lambda ctx, word: any(c.deprel.startswith("nmod") and "di" in ctx.case_of(c)
                                    for c in ctx.children.get(word.id, ())),
@@ -610,6 +613,13 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
                 linked = ctx.entity_of(child) or _named_after_honorific(ctx, child)
                 if linked and linked.type in named:
                     return linked
+        if ORGANIZATION in named:  # "l'agenzia di stampa | Jiji": the name may follow the kind's own "di"
+            for kind in ctx.children.get(word.id, ()):
+                if kind.upos == "NOUN" and "di" in ctx.case_of(kind) and ctx.entity_of(kind) is None:
+                    linked = next((ctx.entity_of(c) for c in ctx.children.get(kind.id, ())
+                                   if c.deprel in NAME_LINKS and not ctx.case_of(c) and ctx.entity_of(c)), None)
+                    if linked and linked.type in named:
+                        return linked
         names = _plural_role_names(ctx, word)
         if names:
             return ctx.entity_of(names[0])
