@@ -121,7 +121,19 @@ class Lexicon:
     def role_match(self, sentence: Sentence, word: Word) -> tuple[tuple[str, ...], list[Word]] | None:
         """The longest role starting at ``word`` and the words it spans.  The
         article of a contracted preposition is skipped, so "Capo dello Stato"
-        (capo di il stato) matches the role "capo di stato"."""
+        (capo di il stato) matches the role "capo di stato".  A role noun's own
+        adjective may open the role: "il primo ministro", "il pubblico ministero"
+        (the span then starts at the adjective)."""
+        best = self._role_from(sentence, word)
+        # (a dropped subject's silent word, past the sentence's end, has no word before it)
+        before = sentence.word(word.id - 1) if 1 < word.id <= len(sentence.words) else None
+        if before is not None and before.upos == "ADJ" and before.head == word.id:
+            prefixed = self._role_from(sentence, before)
+            if prefixed and len(prefixed[0]) > 1 and (best is None or len(prefixed[0]) > len(best[0])):
+                return prefixed
+        return best
+
+    def _role_from(self, sentence: Sentence, word: Word) -> tuple[tuple[str, ...], list[Word]] | None:
         candidates = [r for key in self._role_keys(word) for r in self._roles_by_first_lemma.get(key, ())]
         if not candidates:
             return None
@@ -133,7 +145,7 @@ class Lexicon:
             if len(span) == len(role) - 1 and all(part in self._role_keys(w) for part, w in zip(role[1:], span)):
                 # "presidente del Consiglio europeo", "capo di Stato maggiore": an
                 # adjective makes the complement another body
-                if span and any(c.deprel == "amod" for c in sentence.children(span[-1].id)):
+                if span and any(c.deprel == "amod" and c.id != word.id for c in sentence.children(span[-1].id)):
                     continue
                 if best is None or len(role) > len(best[0]):
                     best = (role, [word, *span])
@@ -280,7 +292,9 @@ def _role_complements(sentence: Sentence, lexicon: Lexicon) -> set[int]:
     for word in sentence.words:
         match = lexicon.role_match(sentence, word) if word.upos in ("NOUN", "PROPN") else None
         if match:
-            ids.update(range(word.id + 1, match[1][-1].id + 1))
+            # a role its adjective opens is a title as a whole: "pubblico ministero" is no ministry
+            first = word.id if match[1][0].id < word.id else word.id + 1
+            ids.update(range(first, match[1][-1].id + 1))
     return ids
 
 

@@ -904,8 +904,9 @@ def _role_text(ctx: _Context, word: Word) -> str | None:
     # the text, so contractions stay whole ("capo dello stato"); one person's
     # title is singular: "i presidenti" -> "presidente", "i capigruppo" -> "capogruppo"
     text = ctx.annotated.document.text
-    head = role[0] if _plural(ctx, word) else text[word.start_char:word.end_char]
-    return " ".join((head + text[word.end_char:span[-1].end_char]).lower().split())
+    start = span[0]  # the role's adjective, if it opens the role ("primo ministro")
+    head = role[0] if _plural(ctx, start) else text[start.start_char:start.end_char]
+    return " ".join((head + text[start.end_char:span[-1].end_char]).lower().split())
 
 
 def _clause_text(ctx: _Context, word: Word) -> str:
