@@ -598,14 +598,14 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         if i >= 2 and ctx.sentence.word(i).text == ",":
             return ctx.entity_of(ctx.sentence.word(i - 1))
         return None
-    # an honorific the NER leaves out heads the name too: "officiata da don | Carlo Neri";
-    # a kind of organization heads its name: "secondo il quotidiano | Tiempo Argentino"
     if ctx.role(word) or word.upos in ("NOUN", "PROPN"):
         # a group's listed members come first: a name the parser hangs on the plural noun is
         # one of them, not the group ("1500 persone, tra cui ... quali A (...), B")
         members = _group_members(ctx, word)
         if members:
             return ctx.entity_of(members[0])
+        # an honorific the NER leaves out heads the name too: "officiata da don | Carlo Neri";
+        # a kind of organization heads its name: "secondo il quotidiano | Tiempo Argentino"
         named = (PERSON, ORGANIZATION) if word.lemma.lower() in ctx.lexicon.organization_nouns else (PERSON,)
         for child in ctx.children.get(word.id, ()):
             if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.role(child) \
