@@ -238,6 +238,7 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
     if repair:
         for i, doc in zip(repair, pipeline.process(list(repair.values()), processors=TAGGING)):
             results[i] = doc
+    retag_initial_verbs(pipeline, results)
     reparse_ago(pipeline, results)
     parsed = iter(results)
     documents = []
@@ -250,6 +251,37 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
 
 
 TAGGING = "pos,lemma,depparse,ner"
+
+_WORD_FIELDS_TAGGED = ("upos", "xpos", "feats", "lemma", "head", "deprel")
+
+
+def retag_initial_verbs(pipeline, docs: list) -> None:
+    """"Nacque a Tulsa", "Nato a Verona il 25 gennaio 1927": a verb that opens a sentence
+    (or a headline) is capitalized, and the compact tagger reads it as a name or leaves its
+    lemma unfound.  Such a first word, outside any named entity, is tagged again in lower
+    case, in a batch of those sentences alone; the new reading is kept where it makes the
+    word a verb, and the word keeps its written form."""
+    import stanza
+
+    found = []
+    for doc in docs:
+        for sent in doc.sentences:
+            token, word = sent.tokens[0], sent.words[0]
+            if len(token.words) == 1 and word.text[:1].isupper() and word.text[1:].islower() \
+                    and (getattr(token, "ner", None) or "O") == "O" \
+                    and (word.upos == "PROPN" or word.lemma == word.text):
+                found.append(sent)
+    if not found:
+        return
+    lowered = stanza.Document([[{"id": w.id, "text": w.text.lower() if w.id == 1 else w.text} for w in sent.words]
+                               for sent in found])
+    pipeline.process(lowered, processors="pos,lemma,depparse")
+    for sent, again in zip(found, lowered.sentences):
+        if again.words[0].upos in ("VERB", "AUX"):
+            for word, tagged in zip(sent.words, again.words):
+                for field in _WORD_FIELDS_TAGGED:
+                    setattr(word, field, getattr(tagged, field))
+
 
 # Nouns of time that "fa" follows as "ago" ("due giorni fa", "poco tempo fa").
 _AGO_NOUNS = {"anno", "mese", "settimana", "giorno", "ora", "minuto", "secolo", "decennio", "tempo"}

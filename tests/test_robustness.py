@@ -562,3 +562,10 @@ def test_ago_is_an_adverb_of_its_time_noun_and_the_clause_keeps_its_verb() -> No
     ago = next(w for w in sentence.words if w.text == "fa")
     assert (ago.upos, ago.deprel, sentence.word(ago.head).text) == ("ADV", "advmod", "giorni")
     assert next(w for w in sentence.words if w.deprel == "root").text == "incontrato"
+
+
+def test_a_capitalized_verb_opening_a_sentence_is_read_as_a_verb_and_keeps_its_written_form() -> None:
+    # the compact tagger took "Nacque" for a name; a name the NER missed stays a name
+    born, winner = parse.parse("Blake Edwards è morto a 88 anni. Nacque a Tulsa nel 1922. Irma ha vinto la finale.").sentences[1:]
+    assert (born.words[0].text, born.words[0].upos, born.words[0].lemma) == ("Nacque", "VERB", "nascere")
+    assert winner.words[0].upos == "PROPN"

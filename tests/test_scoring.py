@@ -131,11 +131,16 @@ def test_score_treebank_end_to_end_with_a_perfect_pipeline(monkeypatch, tmp_path
     gold = GOLD.read_text(encoding="utf-8")
     seen = []
 
-    def perfect(text):
-        seen.append(text)
-        return CoNLL.conll2doc(input_str=evaluable(gold))
+    class Perfect:
+        def __call__(self, text):
+            seen.append(text)
+            return CoNLL.conll2doc(input_str=evaluable(gold))
 
-    monkeypatch.setattr(kg.scoring, "load_pipeline", lambda models: perfect)
+        def process(self, docs, processors):
+            """The parse stage's second readings (a lowered first word, "fa"): a perfect
+            pipeline's first reading needs none, so they change nothing."""
+
+    monkeypatch.setattr(kg.scoring, "load_pipeline", lambda models: Perfect())
     system = tmp_path / "system.conllu"
     scores = score_treebank(GOLD, models=str(tmp_path), system_path=system)
     assert seen == [rebuild_text(gold_sentences(gold))]
