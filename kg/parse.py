@@ -238,8 +238,7 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
     if repair:
         for i, doc in zip(repair, pipeline.process(list(repair.values()), processors=TAGGING)):
             results[i] = doc
-    retag_initial_verbs(pipeline, results)
-    reparse_ago(pipeline, results)
+    read_again(pipeline, results)
     parsed = iter(results)
     documents = []
     for (doc_id, text, date), text_spans in zip(items, spans):
@@ -251,6 +250,12 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
 
 
 TAGGING = "pos,lemma,depparse,ner"
+
+def read_again(pipeline, docs: list) -> None:
+    """The second readings of words the compact tagger is known to misread, in place."""
+    retag_initial_verbs(pipeline, docs)
+    reparse_ago(pipeline, docs)
+
 
 _WORD_FIELDS_TAGGED = ("upos", "xpos", "feats", "lemma", "head", "deprel")
 

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from kg.parse import (PROCESSORS, load_pipeline, model_set_files, official_dir, pipeline_kwargs, resolve_models,
-                      reparse_ago, restore_written, retag_initial_verbs,
-                      tokenizer_text)
+                      read_again, restore_written, tokenizer_text)
 
 # conll18 evaluator metric name -> our key
 TREEBANK_METRICS = {"tokens": "Tokens", "sentences": "Sentences", "words": "Words", "upos": "UPOS",
@@ -221,8 +220,7 @@ def score_treebank(conllu_path: str | os.PathLike, models: str | os.PathLike | N
                 # the text as kg's parse stage hands it to Stanza, the words as written
                 doc = pipeline(tokenizer_text(chunk))
                 restore_written(doc, chunk)
-                retag_initial_verbs(pipeline, [doc])
-                reparse_ago(pipeline, [doc])
+                read_again(pipeline, [doc])
                 out.write("{:C}".format(doc).strip("\n") + "\n\n")
         scores = evaluate_conllu(gold, system_file.read_text(encoding="utf-8"))
     return {**scores, "file": str(conllu_path), "models": _models_label(models)}
