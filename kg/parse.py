@@ -251,6 +251,7 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
 
 TAGGING = "pos,lemma,depparse,ner"
 
+
 def read_again(pipeline, docs: list) -> None:
     """The second readings of words the compact tagger is known to misread, in place."""
     retag_initial_verbs(pipeline, docs)
@@ -260,32 +261,43 @@ def read_again(pipeline, docs: list) -> None:
 _WORD_FIELDS_TAGGED = ("upos", "xpos", "feats", "lemma", "head", "deprel")
 
 
+def _reread(pipeline, sentences: list, processors: str, lower_first: bool = False) -> list:
+    """``sentences`` read again by ``processors`` in one batch of their own (the others keep
+    their reading), with the first word in lower case if ``lower_first``; a reading that
+    starts after the tagger keeps the words' tags.  Returns the new readings in order."""
+    import stanza
+
+    kept = ("upos", "xpos", "feats", "lemma") if "pos" not in processors else ()
+
+    def start(word) -> dict:
+        text = word.text.lower() if lower_first and word.id == 1 else word.text
+        return {"id": word.id, "text": text, **{f: getattr(word, f) for f in kept if getattr(word, f) is not None}}
+
+    again = stanza.Document([[start(w) for w in sent.words] for sent in sentences])
+    pipeline.process(again, processors=processors)
+    return again.sentences
+
+
+def _take(sentence, reading) -> None:
+    for word, tagged in zip(sentence.words, reading.words):
+        for field in _WORD_FIELDS_TAGGED:
+            setattr(word, field, getattr(tagged, field))
+
+
 def retag_initial_verbs(pipeline, docs: list) -> None:
     """"Nacque a Tulsa", "Nato a Verona il 25 gennaio 1927": a verb that opens a sentence
     (or a headline) is capitalized, and the compact tagger reads it as a name or leaves its
     lemma unfound.  Such a first word, outside any named entity, is tagged again in lower
     case, in a batch of those sentences alone; the new reading is kept where it makes the
     word a verb, and the word keeps its written form."""
-    import stanza
-
-    found = []
-    for doc in docs:
-        for sent in doc.sentences:
-            token, word = sent.tokens[0], sent.words[0]
-            if len(token.words) == 1 and word.text[:1].isupper() and word.text[1:].islower() \
-                    and (getattr(token, "ner", None) or "O") == "O" \
-                    and (word.upos == "PROPN" or word.lemma == word.text):
-                found.append(sent)
-    if not found:
-        return
-    lowered = stanza.Document([[{"id": w.id, "text": w.text.lower() if w.id == 1 else w.text} for w in sent.words]
-                               for sent in found])
-    pipeline.process(lowered, processors="pos,lemma,depparse")
-    for sent, again in zip(found, lowered.sentences):
-        if again.words[0].upos in ("VERB", "AUX"):
-            for word, tagged in zip(sent.words, again.words):
-                for field in _WORD_FIELDS_TAGGED:
-                    setattr(word, field, getattr(tagged, field))
+    found = [sent for doc in docs for sent in doc.sentences
+             if len(sent.tokens[0].words) == 1 and sent.words[0].text[:1].isupper()
+             and sent.words[0].text[1:].islower() and (getattr(sent.tokens[0], "ner", None) or "O") == "O"
+             and (sent.words[0].upos == "PROPN" or sent.words[0].lemma == sent.words[0].text)]
+    if found:
+        for sent, again in zip(found, _reread(pipeline, found, "pos,lemma,depparse", lower_first=True)):
+            if again.words[0].upos in ("VERB", "AUX"):
+                _take(sent, again)
 
 
 # Nouns of time that "fa" follows as "ago" ("due giorni fa", "poco tempo fa").
@@ -296,20 +308,18 @@ def reparse_ago(pipeline, docs: list) -> None:
     """"Due giorni fa il presidente ha incontrato ...": the compact tagger reads this "fa"
     as the verb fare, and the parser then hangs the whole sentence on it.  The treebanks
     have it as an adverb of the time noun, so it is retagged so and the sentences with one
-    are parsed again, in place."""
-    retagged = []
-    for doc in docs:
-        found = False
-        for sent in doc.sentences:
-            for before, word in zip(sent.words, sent.words[1:]):
-                if word.text.lower() == "fa" and word.upos == "VERB" and before.lemma \
-                        and before.lemma.lower() in _AGO_NOUNS:
-                    word.upos, word.xpos, word.feats, word.lemma = "ADV", "B", None, "fa"
-                    found = True
-        if found:
-            retagged.append(doc)
-    if retagged:
-        pipeline.process(retagged, processors="depparse")
+    are parsed again, in a batch of their own."""
+    found = []
+    for sent in (sent for doc in docs for sent in doc.sentences):
+        for before, word in zip(sent.words, sent.words[1:]):
+            if word.text.lower() == "fa" and word.upos == "VERB" and before.lemma \
+                    and before.lemma.lower() in _AGO_NOUNS:
+                word.upos, word.xpos, word.feats, word.lemma = "ADV", "B", None, "fa"
+                if sent not in found:
+                    found.append(sent)
+    if found:
+        for sent, again in zip(found, _reread(pipeline, found, "depparse")):
+            _take(sent, again)
 
 
 _FULL_STOPS = {".", "!", "?", "\u2026"}

@@ -610,14 +610,14 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         for child in ctx.children.get(word.id, ()):
             if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.role(child) \
                     and not _set_off_from_inner_role(ctx, word, child):
-                linked = ctx.entity_of(child) or _named_after_honorific(ctx, child)
+                # "il vescovo di Ascoli, monsignor | Carlo Neri": the name below a form of address
+                linked = ctx.entity_of(child) or (_name_below(ctx, child) if ctx.lexicon.honorific(child) else None)
                 if linked and linked.type in named:
                     return linked
         if ORGANIZATION in named:  # "l'agenzia di stampa | Jiji": the name may follow the kind's own "di"
             for kind in ctx.children.get(word.id, ()):
                 if kind.upos == "NOUN" and "di" in ctx.case_of(kind) and ctx.entity_of(kind) is None:
-                    linked = next((ctx.entity_of(c) for c in ctx.children.get(kind.id, ())
-                                   if c.deprel in NAME_LINKS and not ctx.case_of(c) and ctx.entity_of(c)), None)
+                    linked = _name_below(ctx, kind)
                     if linked and linked.type in named:
                         return linked
         names = _plural_role_names(ctx, word)
@@ -635,12 +635,10 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
     return None
 
 
-def _named_after_honorific(ctx: _Context, word: Word) -> Entity | None:
-    """"il vescovo di Ascoli, monsignor | Carlo Neri": the name below a form of address."""
-    if not ctx.lexicon.honorific(word):
-        return None
+def _name_below(ctx: _Context, word: Word) -> Entity | None:
+    """The first name linked below ``word`` with no preposition of its own."""
     return next((ctx.entity_of(c) for c in ctx.children.get(word.id, ())
-                 if c.deprel in NAME_LINKS and ctx.entity_of(c)), None)
+                 if c.deprel in NAME_LINKS and not ctx.case_of(c) and ctx.entity_of(c)), None)
 
 
 def _set_off_from_inner_role(ctx: _Context, role: Word, name: Word) -> bool:
@@ -904,9 +902,10 @@ def _role_text(ctx: _Context, word: Word) -> str | None:
     # the text, so contractions stay whole ("capo dello stato"); one person's
     # title is singular: "i presidenti" -> "presidente", "i capigruppo" -> "capogruppo"
     text = ctx.annotated.document.text
-    start = span[0]  # the role's adjective, if it opens the role ("primo ministro")
-    head = role[0] if _plural(ctx, start) else text[start.start_char:start.end_char]
-    return " ".join((head + text[start.end_char:span[-1].end_char]).lower().split())
+    # the role's head noun and the adjective that may open it ("primo ministro", "primi ministri")
+    lead = span[:next((i for i, w in enumerate(span) if w.upos in ("NOUN", "PROPN")), 0) + 1]
+    head = " ".join(role[:len(lead)]) if _plural(ctx, lead[-1]) else text[lead[0].start_char:lead[-1].end_char]
+    return " ".join((head + text[lead[-1].end_char:span[-1].end_char]).lower().split())
 
 
 def _clause_text(ctx: _Context, word: Word) -> str:
