@@ -789,6 +789,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         elif label in NER_TYPES:
             if label == "PER":
                 start = _after_leading_role(sentence, start, end, lexicon)
+                end = _name_run_on(sentence, start, end)
             add(start, end, NER_TYPES[label], "ner")
     for w in sentence.words:
         if w.id in taken:
@@ -836,6 +837,26 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             else:
                 add(w.id, end, PERSON if end > w.id else "", "propn")
     return _join_particles(doc, sentence, _join_hyphenated(doc, sentence, sorted(found, key=lambda m: m.start)))
+
+
+def _name_run_on(sentence: Sentence, start: int, end: int) -> int:
+    """Where a person's name ends when the NER stopped short at an initial or
+    took its last word for a name of its own ("Mary J. | Blige"): the name runs
+    on over an initial's full stop to the next name word, and over one-word
+    names the parser attaches to it (flat:name)."""
+    def name_word(word: Word) -> bool:
+        return word.upos == "PROPN" and word.text[:1].isupper() and (word.ner or "O")[:1] in ("O", "S")
+
+    while end < len(sentence.words):
+        nxt, last = sentence.word(end + 1), sentence.word(end)
+        if nxt.text == "." and len(last.text) == 1 and last.text.isupper() \
+                and end + 2 <= len(sentence.words) and name_word(sentence.word(end + 2)):
+            end += 2
+        elif name_word(nxt) and nxt.deprel == "flat:name" and start <= nxt.head <= end:
+            end += 1
+        else:
+            break
+    return end
 
 
 def _untaken_end(sentence: Sentence, start: int, end: int, taken: set[int]) -> int:

@@ -334,18 +334,35 @@ def _resegmented(sentences: list[list[dict]], text: str) -> list[list[dict]]:
     sentence ends repaired.  It sometimes runs on past a full stop ("Il testo inizia qui.
     Seconda frase."): a sentence is split after a stand-alone ".", "!", "?"
     or "…" followed by a capitalized word.  It sometimes ends a sentence
-    inside a line at a word that ends nothing ("... Nouri | Al Maliki", "A |
-    Piazza Navona"): such a sentence is joined with the next."""
+    inside a line at a token that ends nothing: a word ("... Nouri | Al Maliki",
+    "A | Piazza Navona"), a comma ("Kevin Costner (attore), | Dionne Warwick"),
+    the initial inside a person's name ("Mary J. | Blige"): such a sentence is
+    joined with the next."""
     sentences = [part for sentence in sentences for part in _split_at_full_stops(sentence)]
     joined = [sentences[0]] if sentences else []
     for sentence in sentences[1:]:
         last, first = joined[-1][-1], sentence[0]
         gap = text[last["end_char"]:first["start_char"]] if "end_char" in last and "start_char" in first else "\n"
-        if not last["text"][-1:].isalnum() or "\n" in gap:
+        if "\n" in gap or not _ends_nothing(joined[-1]):
             joined.append(sentence)
             continue
         joined[-1] = joined[-1] + _renumbered(sentence, _last_id(joined[-1]))
     return joined
+
+
+_PERSON_INSIDE = {"B-PER", "I-PER", "E-PER", "S-PER"}
+
+
+def _ends_nothing(sentence: list[dict]) -> bool:
+    last = sentence[-1]["text"]
+    return last[-1:].isalnum() or last == "," or _stops_initial(sentence, len(sentence) - 1)
+
+
+def _stops_initial(sentence: list[dict], i: int) -> bool:
+    """Whether token ``i`` is the full stop of an initial inside a person's name."""
+    initial = sentence[i - 1] if i > 0 and sentence[i]["text"] == "." else None
+    return initial is not None and len(initial["text"]) == 1 and initial["text"].isupper() \
+        and initial.get("ner") in _PERSON_INSIDE
 
 
 def _split_at_full_stops(sentence: list[dict]) -> list[list[dict]]:
@@ -356,7 +373,7 @@ def _split_at_full_stops(sentence: list[dict]) -> list[list[dict]]:
         before = sentence[i - 1]["text"].lower() if i else ""
         if token["text"] in _FULL_STOPS and "start_char" in token and after is not None \
                 and "start_char" in after and after["text"][:1].isupper() \
-                and not (token["text"] == "." and before in _ABBREVIATIONS):
+                and not (token["text"] == "." and before in _ABBREVIATIONS) and not _stops_initial(sentence, i):
             parts.append(current)
             current = []
     if current:

@@ -297,6 +297,17 @@ def test_sentence_ends_are_repaired_before_parsing() -> None:
     assert [[t["text"] for t in s] for s in repaired] == [
         ["Il", "premier", "Nouri", "Al", "Maliki", "parla", "."], ["Poi", "L'", "on", ".", "Rossi", "ride"]]
     assert [[t["id"] for t in s] for s in repaired] == [list(range(1, 8)), list(range(1, 7))]
+    # nor at a comma, nor at the initial inside a person's name
+    listed = "Erano presenti Kevin Costner (attore), Mary J. Blige, Elton John."
+    split = _token_dicts(listed, [["Erano", "presenti", "Kevin", "Costner", "(", "attore", ")", ","],
+                                  ["Mary", "J", "."], ["Blige", ",", "Elton", "John", "."]])
+    for token, tag in zip(split[1], ("B-PER", "E-PER", "O")):
+        token["ner"] = tag
+    assert [len(s) for s in parse._resegmented(split, listed)] == [16]
+    # a full stop after an initial that is no name's ends the sentence ("la serie A.")
+    league = "Gioca in serie A. Il Milan vince."
+    assert [len(s) for s in parse._resegmented(
+        _token_dicts(league, [["Gioca", "in", "serie", "A", "."], ["Il", "Milan", "vince", "."]]), league)] == [5, 4]
     # a sentence that ends on a word at the end of a line (a headline) stays apart
     headline = "Titolo\nCorpo del testo."
     assert parse._resegmented(_token_dicts(headline, [["Titolo"], ["Corpo", "del", "testo", "."]]), headline) == \
