@@ -60,6 +60,7 @@ class Lexicon:
     human_nouns: frozenset[str]
     state_nouns: frozenset[str]
     honorifics: frozenset[str]
+    seat_institutions: frozenset[str]
 
     def honorific(self, word: Word) -> bool:
         return word.lemma.lower() in self.honorifics or word.text.lower() in self.honorifics
@@ -224,6 +225,7 @@ def load_lexicon() -> Lexicon:
         human_nouns=frozenset(data["human_nouns"]),
         state_nouns=frozenset(data["state_nouns"]),
         honorifics=frozenset(data["honorifics"]),
+        seat_institutions=frozenset(data["seat_institutions"]),
     )
 
 
@@ -836,7 +838,8 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
                 add(w.id, end, EVENT, "propn")  # "Uragano Sandy", "Festival Pucciniano"
             else:
                 add(w.id, end, PERSON if end > w.id else "", "propn")
-    return _join_particles(doc, sentence, _join_hyphenated(doc, sentence, sorted(found, key=lambda m: m.start)))
+    found = _join_hyphenated(doc, sentence, sorted(found, key=lambda m: m.start))
+    return _join_seats(doc, sentence, _join_particles(doc, sentence, found), lexicon)
 
 
 def _name_run_on(sentence: Sentence, start: int, end: int) -> int:
@@ -933,6 +936,24 @@ def _join_particles(doc: Document, sentence: Sentence, found: list[Mention]) -> 
         text, start_char, end_char = _span_text(doc, sentence, start, m.end)
         out.append(Mention(sentence=m.sentence, start=start, end=m.end, text=text, type=type_, source=source,
                            start_char=start_char, end_char=end_char))
+    return out
+
+
+def _join_seats(doc: Document, sentence: Sentence, found: list[Mention], lexicon: Lexicon) -> list[Mention]:
+    """An office named by its seat is one organization ("il tribunale di
+    Brescia", "la Procura della Repubblica di Milano"): the place right after
+    its "di" joins its name."""
+    out: list[Mention] = []
+    for m in found:
+        office = out[-1] if out else None
+        if office is not None and office.type == ORGANIZATION and m.type == PLACE and m.start == office.end + 2 \
+                and sentence.word(office.end + 1).lemma.lower() == "di" \
+                and sentence.word(office.start).lemma.lower() in lexicon.seat_institutions:
+            text, start_char, end_char = _span_text(doc, sentence, office.start, m.end)
+            out[-1] = Mention(sentence=office.sentence, start=office.start, end=m.end, text=text, type=ORGANIZATION,
+                              source=office.source, start_char=start_char, end_char=end_char)
+            continue
+        out.append(m)
     return out
 
 
