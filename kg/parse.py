@@ -351,6 +351,7 @@ def _resegmented(sentences: list[list[dict]], text: str) -> list[list[dict]]:
 
 
 _PERSON_INSIDE = {"B-PER", "I-PER", "E-PER", "S-PER"}
+_INITIAL = re.compile(r"[A-ZÀ-Þ]\.")
 
 
 def _ends_nothing(sentence: list[dict]) -> bool:
@@ -359,10 +360,16 @@ def _ends_nothing(sentence: list[dict]) -> bool:
 
 
 def _stops_initial(sentence: list[dict], i: int) -> bool:
-    """Whether token ``i`` is the full stop of an initial inside a person's name."""
-    initial = sentence[i - 1] if i > 0 and sentence[i]["text"] == "." else None
-    return initial is not None and len(initial["text"]) == 1 and initial["text"].isupper() \
-        and initial.get("ner") in _PERSON_INSIDE
+    """Whether token ``i`` ends an initial inside a person's name: "D." or the
+    full stop after "D"."""
+    token = sentence[i]
+    if _INITIAL.fullmatch(token["text"]):
+        initial = token
+    elif token["text"] == "." and i > 0 and _INITIAL.fullmatch(sentence[i - 1]["text"] + "."):
+        initial = sentence[i - 1]
+    else:
+        return False
+    return initial.get("ner") in _PERSON_INSIDE
 
 
 def _split_at_full_stops(sentence: list[dict]) -> list[list[dict]]:

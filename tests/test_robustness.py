@@ -304,6 +304,10 @@ def test_sentence_ends_are_repaired_before_parsing() -> None:
     for token, tag in zip(split[1], ("B-PER", "E-PER", "O")):
         token["ner"] = tag
     assert [len(s) for s in parse._resegmented(split, listed)] == [16]
+    one_token = "Parla Rowan D. Williams, arcivescovo."
+    split = _token_dicts(one_token, [["Parla", "Rowan", "D."], ["Williams", ",", "arcivescovo", "."]])
+    split[0][2]["ner"] = "I-PER"
+    assert [len(s) for s in parse._resegmented(split, one_token)] == [7]
     # a full stop after an initial that is no name's ends the sentence ("la serie A.")
     league = "Gioca in serie A. Il Milan vince."
     assert [len(s) for s in parse._resegmented(
