@@ -65,6 +65,14 @@ class Lexicon:
     def honorific(self, word: Word) -> bool:
         return word.lemma.lower() in self.honorifics or word.text.lower() in self.honorifics
 
+    def addressed(self, sentence: Sentence, word_id: int) -> bool:
+        """Whether a form of address comes right before word ``word_id``
+        ("l'on. Giulia Rodano", its full stop maybe a token of its own)."""
+        before = word_id - 1
+        if before > 1 and sentence.word(before).text == ".":
+            before -= 1
+        return before >= 1 and self.honorific(sentence.word(before))
+
     def event_verb(self, sentence: Sentence, verb: Word) -> bool:
         """A verb news tells as an event; one listed with "si" only with its reflexive clitic."""
         reflexive = any(c.lemma.lower() == "si" for c in sentence.children(verb.id))
@@ -197,6 +205,8 @@ class Lexicon:
 @functools.lru_cache(maxsize=None)
 def load_lexicon() -> Lexicon:
     data = yaml.safe_load((importlib.resources.files("kg.rulesets") / "lexicon.yaml").read_text(encoding="utf-8"))
+    for key, value in data.items():
+        _check_words(key, value)
     return Lexicon(
         event_nouns=frozenset(data["event_nouns"]),
         proposal_nouns=frozenset(data["proposal_nouns"]),
@@ -227,6 +237,16 @@ def load_lexicon() -> Lexicon:
         honorifics=frozenset(data["honorifics"]),
         seat_institutions=frozenset(data["seat_institutions"]),
     )
+
+
+def _check_words(key: str, value: object) -> None:
+    """Every word listed is text: YAML reads a bare on/no/yes as a boolean."""
+    entries = [*value.keys(), *value.values()] if isinstance(value, dict) else value if isinstance(value, list) else []
+    for entry in entries:
+        if isinstance(entry, (list, dict)):
+            _check_words(key, entry)
+        elif not isinstance(entry, str):
+            raise ValueError(f"lexicon.yaml: {key}: {entry!r} is not a word (quote it)")
 
 
 _PARTICIPLE_ENDINGS = {"at": "are", "it": "ire", "ut": "ere"}
@@ -496,10 +516,14 @@ def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set
         return before
     # a name that follows the role's own complements beats one before a comma:
     # "Sergio Mattarella, il ministro dell'Interno Matteo Salvini e ..."
+    # and so does a name addressed past a comma: "..., il presidente della Commissione, on. Pietro
+    # Folena" (the name before is the previous item's of a list)
+    after = _person_after(sentence, word, word_entity, people, lexicon, role_length)
+    addressed = after is not None and any(lexicon.addressed(sentence, w.id) for w in sentence.words[word.id:]
+                                          if word_entity.get((sentence.index, w.id)) == after)
     return _person_next(sentence, word, word_entity, people, role_length) or \
         _person_after(sentence, word, word_entity, people, lexicon, role_length, max_commas=0) or \
-        _person_before(sentence, word, word_entity, people) or \
-        _person_after(sentence, word, word_entity, people, lexicon, role_length)
+        (after if addressed else None) or _person_before(sentence, word, word_entity, people) or after
 
 
 def _person_next(sentence: Sentence, word: Word, word_entity: dict, people: set[str], role_length: int) -> str | None:
@@ -557,8 +581,8 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
             return None
         if commas and w.upos == "NOUN" and lexicon.role_at(sentence, w):
             return None
-        if lexicon.honorific(w):
-            continue  # "il vescovo di Ascoli, monsignor Carlo Neri"
+        if lexicon.honorific(w) or w.text == "." and lexicon.addressed(sentence, i + 1):
+            continue  # "il vescovo di Ascoli, monsignor Carlo Neri", "l'on. Rossi"
         # (an adjective the tagger reads as a participle too: "il Presidente emerito della Repubblica X")
         if key is not None or w.upos in _ROLE_FILLER or w.deprel == "amod" or w.text[:1].isupper() \
                 or w.text in ("(", ")"):

@@ -323,10 +323,11 @@ def reparse_ago(pipeline, docs: list) -> None:
 
 
 _FULL_STOPS = {".", "!", "?", "\u2026"}
-# Abbreviations a capitalized name follows ("l'on. Pietro Folena", "il sen. Rossi").
-_ABBREVIATIONS = {"on", "sig", "sigg", "sig.ra", "dott", "dott.ssa", "dr", "ing", "avv", "prof", "sen", "geom",
-                  "rag", "arch", "mons", "gen", "col", "cav", "comm", "pres", "min", "art", "st", "mr", "mrs",
-                  "jr", "sr", "p", "s", "ss", "n", "v"}
+# Titles a name follows ("l'on. Pietro Folena", "il sen. Rossi"): no sentence ends at them.
+_TITLES = {"on", "sig", "sigg", "sig.ra", "dott", "dott.ssa", "dr", "ing", "avv", "prof", "sen", "geom",
+           "rag", "arch", "mons", "gen", "col", "cav", "comm", "pres", "mr", "mrs"}
+# Abbreviations a capitalized word may follow in the sentence: kg does not split there.
+_ABBREVIATIONS = _TITLES | {"min", "art", "st", "jr", "sr", "p", "s", "ss", "n", "v"}
 
 
 def _resegmented(sentences: list[list[dict]], text: str) -> list[list[dict]]:
@@ -336,8 +337,8 @@ def _resegmented(sentences: list[list[dict]], text: str) -> list[list[dict]]:
     or "…" followed by a capitalized word.  It sometimes ends a sentence
     inside a line at a token that ends nothing: a word ("... Nouri | Al Maliki",
     "A | Piazza Navona"), a comma ("Kevin Costner (attore), | Dionne Warwick"),
-    the initial inside a person's name ("Mary J. | Blige"): such a sentence is
-    joined with the next."""
+    a title ("l'on. | Giulia Rodano"), the initial inside a person's name
+    ("Mary J. | Blige"): such a sentence is joined with the next."""
     sentences = [part for sentence in sentences for part in _split_at_full_stops(sentence)]
     joined = [sentences[0]] if sentences else []
     for sentence in sentences[1:]:
@@ -356,7 +357,9 @@ _INITIAL = re.compile(r"[A-ZÀ-Þ]\.")
 
 def _ends_nothing(sentence: list[dict]) -> bool:
     last = sentence[-1]["text"]
-    return last[-1:].isalnum() or last == "," or _stops_initial(sentence, len(sentence) - 1)
+    title = last if last != "." or len(sentence) < 2 else sentence[-2]["text"] + last
+    return last[-1:].isalnum() or last == "," or title[:-1].lower() in _TITLES \
+        or _stops_initial(sentence, len(sentence) - 1)
 
 
 def _stops_initial(sentence: list[dict], i: int) -> bool:

@@ -1,7 +1,9 @@
 """Mentions and in-document entity merging, on small CoNLL-U documents."""
 import datetime as dt
 
-from kg.mentions import annotate, load_lexicon, normalize_name
+import pytest
+
+from kg.mentions import _check_words, annotate, load_lexicon, normalize_name
 from kg.parse import from_conllu
 from kg.types import EVENT, ORGANIZATION, PERSON, PLACE
 
@@ -290,3 +292,9 @@ def test_a_regular_participle_gives_its_infinitive_where_the_lemmatizer_took_it_
     assert verb_lemmas(participle("comunicato", "comunicato")) == {"comunicato", "comunicare"}
     assert verb_lemmas(participle("Riferita", "riferire")) == {"riferire"}
     assert verb_lemmas(participle("detto", "dire")) == {"dire"}     # irregular: the lemma alone
+
+
+def test_a_lexicon_word_yaml_reads_as_a_boolean_is_refused() -> None:
+    load_lexicon()  # the shipped lexicon's words are all text ("on", the title, is quoted)
+    with pytest.raises(ValueError, match=r"lexicon.yaml: honorifics: True is not a word \(quote it\)"):
+        _check_words("honorifics", ["don", True])

@@ -304,6 +304,10 @@ def test_sentence_ends_are_repaired_before_parsing() -> None:
     for token, tag in zip(split[1], ("B-PER", "E-PER", "O")):
         token["ner"] = tag
     assert [len(s) for s in parse._resegmented(split, listed)] == [16]
+    titled = "C'era l'on. Giulia Rodano, con il dott. Rossi."
+    split = _token_dicts(titled, [["C'", "era", "l'", "on", "."], ["Giulia", "Rodano", ",", "con", "il", "dott."],
+                                  ["Rossi", "."]])
+    assert [len(s) for s in parse._resegmented(split, titled)] == [13]
     one_token = "Parla Rowan D. Williams, arcivescovo."
     split = _token_dicts(one_token, [["Parla", "Rowan", "D."], ["Williams", ",", "arcivescovo", "."]])
     split[0][2]["ner"] = "I-PER"
