@@ -451,16 +451,24 @@ def _nominal_predicate(sentence: Sentence, word: Word) -> bool:
     return word.upos in ("NOUN", "ADJ") and any(c.deprel == "cop" for c in sentence.children(word.id))
 
 
+# Conjunctions of infinitive adverbials, which always take the subject of the clause they modify.
+_ADVERBIAL_MARKS = {"per", "dopo", "prima", "oltre", "senza", "invece"}
+
+
 def _controlled(sentence: Sentence, verb: Word) -> bool:
-    """An infinitive complement or adverbial takes the subject of its verb
-    ("Renzi ha deciso di incontrare i sindacati", "salirà al Quirinale per
-    incontrare il presidente"), unless its verb has an object, who may be the
-    one meant ("ha invitato Putin a partecipare"); "per" (purpose) always
-    goes with the subject."""
-    if verb.upos != "VERB" or verb.feat("VerbForm") != "Inf" or verb.deprel not in ("xcomp", "advcl"):
+    """An infinitive complement or adverbial, simple or compound ("aver
+    incontrato"), takes the subject of its verb ("Renzi ha deciso di
+    incontrare i sindacati", "salirà al Quirinale per incontrare il
+    presidente"), unless its verb has an object, who may be the one meant
+    ("ha invitato Putin a partecipare"); "per", "dopo", "prima di" ... always
+    go with the subject ("dopo aver incontrato Letta, Rossi ha lasciato Roma")."""
+    children = sentence.children(verb.id)
+    infinitive = verb.feat("VerbForm") == "Inf" or verb.feat("VerbForm") == "Part" and any(
+        c.deprel == "aux" and c.feat("VerbForm") == "Inf" for c in children)
+    if verb.upos != "VERB" or not infinitive or verb.deprel not in ("xcomp", "advcl"):
         return False
-    purpose = any(c.deprel == "mark" and c.lemma.lower() == "per" for c in sentence.children(verb.id))
-    return purpose or not any(c.deprel in ("obj", "iobj") for c in sentence.children(verb.head))
+    adverbial = any(c.deprel == "mark" and c.lemma.lower() in _ADVERBIAL_MARKS for c in children)
+    return adverbial or not any(c.deprel in ("obj", "iobj") for c in sentence.children(verb.head))
 
 
 def shared_subjects(doc: Document, word_entity: dict, sharable: set[str],
