@@ -61,6 +61,7 @@ class Lexicon:
     state_nouns: frozenset[str]
     honorifics: frozenset[str]
     seat_institutions: frozenset[str]
+    happening_nouns: frozenset[str]
 
     def honorific(self, word: Word) -> bool:
         return word.lemma.lower() in self.honorifics or word.text.lower() in self.honorifics
@@ -236,6 +237,7 @@ def load_lexicon() -> Lexicon:
         state_nouns=frozenset(data["state_nouns"]),
         honorifics=frozenset(data["honorifics"]),
         seat_institutions=frozenset(data["seat_institutions"]),
+        happening_nouns=frozenset(data["happening_nouns"]),
     )
 
 
@@ -846,9 +848,10 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         noun = w.lemma.lower() if w.lemma.lower() in lexicon.event_nouns else w.text.lower()
         # an event noun the tagger calls an adjective is still a noun where it is an argument
         argument = w.upos == "ADJ" and w.deprel in ("nsubj", "nsubj:pass", "obj", "obl")
+        happening = noun in lexicon.happening_nouns and _dated_or_placed(sentence, w, found, dated)
         if w.id not in taken and (w.upos == "NOUN" or argument or w.upos == "PROPN" and w.ner == "O") \
-                and (noun in lexicon.event_nouns or w.upos == "NOUN" and lexicon.takes_place(sentence, w, dated)) \
-                and (noun, following) not in lexicon.not_events:
+                and (noun in lexicon.event_nouns or happening or w.upos == "NOUN" and lexicon.takes_place(
+                    sentence, w, dated)) and (noun, following) not in lexicon.not_events:
             found.append(_noun_mention(doc, sentence, w, found, EVENT))
             taken.add(w.id)
     for w in sentence.words:
@@ -1003,12 +1006,12 @@ def _names_a_person(sentence: Sentence, noun: Word) -> bool:
     return any(c.deprel in NAME_LINKS and c.ner.endswith("PER") for c in sentence.children(noun.id))
 
 
-def _dated_or_placed(sentence: Sentence, verb: Word, found: list[Mention], dated: Collection[int]) -> bool:
-    """Whether a verb has a date or a place ("a Bologna", "in Algeria") of its own."""
+def _dated_or_placed(sentence: Sentence, word: Word, found: list[Mention], dated: Collection[int]) -> bool:
+    """Whether a verb or a noun has a date or a place ("a Bologna", "in Algeria") of its own."""
     places = {i for m in found if m.type == PLACE for i in range(m.start, m.end + 1)}
-    return any(c.deprel.startswith("obl") and (c.id in dated or c.id in places and any(
+    return any(c.deprel.startswith(("obl", "nmod")) and (c.id in dated or c.id in places and any(
         g.deprel == "case" and g.lemma.lower() in ("a", "in", "presso") for g in sentence.children(c.id)))
-        for c in sentence.children(verb.id))
+        for c in sentence.children(word.id))
 
 
 def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Mention], type_: str) -> Mention:
