@@ -73,10 +73,22 @@ _ARABIC_ARTICLE = re.compile(r"\b(?:al|el|ad|an|ar|as|ash|at|az)(?=[-\u2011][A-Z
 _SINGLE_QUOTED = re.compile(r"(?<![^\s(\[«\"—–])'((?:[^'\n]|(?<=[^\W\d_])'(?=[^\W\d_])){1,200}?[^\s'])'(?![^\W_])")
 
 
+# Letters with diacritics Italian does not write ("Vladimirovič", "Roglič", "Primož"): the
+# tokenizer, which has hardly seen them, cuts the word before them ("Vladimirovi č").  It
+# reads them as their base letter; the words keep the written text.
+_FOREIGN_LETTER = re.compile(r"[^\W\d_a-zA-ZàèéìíîòóùúÀÈÉÌÍÎÒÓÙÚ]")
+
+
+def _base_letter(letter: str) -> str:
+    base = unicodedata.normalize("NFD", letter)[0]
+    return base if base.isascii() and base.isalpha() else letter
+
+
 def tokenizer_text(text: str) -> str:
     """The text as the tokenizer reads it best, every character at its place
     (``restore_written`` gives the words back the written text)."""
     text = _ARABIC_ARTICLE.sub(lambda m: m.group().capitalize(), text)
+    text = _FOREIGN_LETTER.sub(lambda m: _base_letter(m.group()), text)
     return _SINGLE_QUOTED.sub(lambda m: f'"{m.group(1)}"', text)
 
 
@@ -218,16 +230,32 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
     Every segment of every text goes through a single ``bulk_process`` call;
     the sentences are then regrouped per text, numbered from 0, with offsets
     into the whole text."""
-    import stanza
-
     if not items:
         return []
     pipeline = load_pipeline(None if models is None else str(models))
     spans = [segment(text, MAX_SEGMENT_CHARS) for _, text, _ in items]
-    pieces = [stanza.Document([], text=tokenizer_text(text[start:end]))
-              for (_, text, _), text_spans in zip(items, spans) for start, end in text_spans]
-    results = list(pipeline.bulk_process(pieces)) if pieces else []
-    # the few pieces whose sentence ends need repair are tagged and parsed again from their
+    parsed = iter(read_texts(pipeline, [text[start:end] for (_, text, _), text_spans in zip(items, spans)
+                                        for start, end in text_spans]))
+    documents = []
+    for (doc_id, text, date), text_spans in zip(items, spans):
+        sentences: list[Sentence] = []
+        for start, _ in text_spans:
+            sentences += _sentences(next(parsed), text, start, len(sentences))
+        documents.append(Document(id=doc_id, text=text, sentences=tuple(sentences), date=date))
+    return documents
+
+
+def read_texts(pipeline, texts: Sequence[str]) -> list:
+    """Stanza documents of ``texts``, read as kg reads text (the parse stage
+    and ``kg models score`` alike): each text as the tokenizer reads it best,
+    the compact tokenizer's sentence ends repaired, the words the tagger is
+    known to misread read again, every word with its written text."""
+    import stanza
+
+    if not texts:
+        return []
+    results = list(pipeline.bulk_process([stanza.Document([], text=tokenizer_text(text)) for text in texts]))
+    # the few texts whose sentence ends need repair are tagged and parsed again from their
     # repaired tokens
     repair = {}
     for i, doc in enumerate(results):
@@ -239,14 +267,9 @@ def parse_many(items: Sequence[tuple[str, str, dt.date | None]], models: str | N
         for i, doc in zip(repair, pipeline.process(list(repair.values()), processors=TAGGING)):
             results[i] = doc
     read_again(pipeline, results)
-    parsed = iter(results)
-    documents = []
-    for (doc_id, text, date), text_spans in zip(items, spans):
-        sentences: list[Sentence] = []
-        for start, _ in text_spans:
-            sentences += _sentences(next(parsed), text, start, len(sentences))
-        documents.append(Document(id=doc_id, text=text, sentences=tuple(sentences), date=date))
-    return documents
+    for doc, text in zip(results, texts):
+        restore_written(doc, text)
+    return results
 
 
 TAGGING = "pos,lemma,depparse,ner"
@@ -489,20 +512,16 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, start + len(text[start:end].rstrip())
 
 
-def from_stanza(doc, doc_id: str, text: str, date: dt.date | None = None) -> Document:
-    return Document(id=doc_id, text=text, sentences=tuple(_sentences(doc, text, 0, 0)), date=date)
-
-
-def restore_written(doc, text: str, offset: int = 0) -> None:
-    """Give the one-word tokens of a Stanza document parsed from
-    ``text[offset:...]`` the text as written where the tokenizer read it
-    otherwise: Stanza's placeholder for an overlong token, or a word that
-    ``tokenizer_text`` changed in place."""
+def restore_written(doc, text: str) -> None:
+    """Give the one-word tokens of a Stanza document parsed from ``text`` the
+    text as written where the tokenizer read it otherwise: Stanza's
+    placeholder for an overlong token, or a word that ``tokenizer_text``
+    changed in place."""
     for sent in doc.sentences:
         for token in sent.tokens:
             if token.start_char is None:  # a document read from CoNLL-U, not parsed from text
                 continue
-            surface = text[token.start_char + offset:token.end_char + offset]
+            surface = text[token.start_char:token.end_char]
             if token.text != surface and len(token.words) == 1 and (
                     token.text == _TOKEN_TOO_LONG or len(token.text) == len(surface)):
                 token.text = token.words[0].text = token.words[0].lemma = surface
@@ -511,7 +530,6 @@ def restore_written(doc, text: str, offset: int = 0) -> None:
 def _sentences(doc, text: str, offset: int, first_index: int) -> list[Sentence]:
     """The sentences of a Stanza document parsed from ``text[offset:...]``,
     with offsets into ``text`` and indices from ``first_index``."""
-    restore_written(doc, text, offset)
     sentences = []
     for index, sent in enumerate(doc.sentences, start=first_index):
         words = []

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
-from kg.parse import (PROCESSORS, load_pipeline, model_set_files, official_dir, pipeline_kwargs, resolve_models,
-                      read_again, restore_written, tokenizer_text)
+from kg.parse import (PROCESSORS, load_pipeline, model_set_files, official_dir, pipeline_kwargs, read_texts,
+                      resolve_models)
 
 # conll18 evaluator metric name -> our key
 TREEBANK_METRICS = {"tokens": "Tokens", "sentences": "Sentences", "words": "Words", "upos": "UPOS",
@@ -216,11 +216,7 @@ def score_treebank(conllu_path: str | os.PathLike, models: str | os.PathLike | N
     with tempfile.TemporaryDirectory() as tmp:
         system_file = Path(system_path) if system_path else Path(tmp) / "system.conllu"
         with system_file.open("w", encoding="utf-8") as out:
-            for chunk in text_chunks(gold_sentences(gold), chunk_chars):
-                # the text as kg's parse stage hands it to Stanza, the words as written
-                doc = pipeline(tokenizer_text(chunk))
-                restore_written(doc, chunk)
-                read_again(pipeline, [doc])
+            for doc in read_texts(pipeline, list(text_chunks(gold_sentences(gold), chunk_chars))):
                 out.write("{:C}".format(doc).strip("\n") + "\n\n")
         scores = evaluate_conllu(gold, system_file.read_text(encoding="utf-8"))
     return {**scores, "file": str(conllu_path), "models": _models_label(models)}

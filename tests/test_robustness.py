@@ -394,9 +394,19 @@ def test_real_parse_keeps_offsets_exact() -> None:
     ("'Ciao' disse, e un po' dopo 'l'accordo' arrivò.", '"Ciao" disse, e un po\' dopo "l\'accordo" arrivò.'),
     ("L'Italia e l'Europa, un po' di tempo.", "L'Italia e l'Europa, un po' di tempo."),
     ("Il presidente Bashar al-Asad e il gruppo al-Shabaab.", "Il presidente Bashar Al-Asad e il gruppo Al-Shabaab."),
+    # letters Italian does not write are read as their base letter; Italian accents and ł stay
+    ("Vladimir Vladimirovič Putin, Primož Roglič, Wałęsa: perché è così.",
+     "Vladimir Vladimirovic Putin, Primoz Roglic, Wałesa: perché è così."),
 ])
 def test_the_tokenizer_reads_quotes_and_names_changed_in_place(text: str, read: str) -> None:
     assert parse.tokenizer_text(text) == read
+
+
+def test_a_name_with_foreign_letters_is_one_word_written_as_it_is() -> None:
+    doc = parse.parse("Il primo ministro Vladimir Vladimirovič Putin e il ciclista Primož Roglič.")
+    words = [w.text for s in doc.sentences for w in s.words]
+    assert "Vladimirovič" in words and "Primož" in words and "Roglič" in words
+    assert_exact_offsets(doc)
 
 
 def test_contraction_marks_are_taken_back_from_tokens_that_cannot_be_contractions(tmp_path: Path) -> None:
