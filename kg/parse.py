@@ -346,11 +346,12 @@ def reparse_ago(pipeline, docs: list) -> None:
 
 
 _FULL_STOPS = {".", "!", "?", "\u2026"}
-# Titles a name follows ("l'on. Pietro Folena", "il sen. Rossi"): no sentence ends at them.
+# Titles a name follows ("l'on. Pietro Folena", "il sen. Rossi", "St. Petersburg"): no sentence
+# ends at them.
 _TITLES = {"on", "sig", "sigg", "sig.ra", "dott", "dott.ssa", "dr", "ing", "avv", "prof", "sen", "geom",
-           "rag", "arch", "mons", "gen", "col", "cav", "comm", "pres", "mr", "mrs"}
+           "rag", "arch", "mons", "gen", "col", "cav", "comm", "pres", "mr", "mrs", "st"}
 # Abbreviations a capitalized word may follow in the sentence: kg does not split there.
-_ABBREVIATIONS = _TITLES | {"min", "art", "st", "jr", "sr", "p", "s", "ss", "n", "v"}
+_ABBREVIATIONS = _TITLES | {"min", "art", "jr", "sr", "p", "s", "ss", "n", "v"}
 
 
 def _resegmented(sentences: list[list[dict]], text: str) -> list[list[dict]]:

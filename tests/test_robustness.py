@@ -308,6 +308,9 @@ def test_sentence_ends_are_repaired_before_parsing() -> None:
     split = _token_dicts(titled, [["C'", "era", "l'", "on", "."], ["Giulia", "Rodano", ",", "con", "il", "dott."],
                                   ["Rossi", "."]])
     assert [len(s) for s in parse._resegmented(split, titled)] == [13]
+    saint = "È morta a St. Petersburg."
+    assert [len(s) for s in parse._resegmented(
+        _token_dicts(saint, [["È", "morta", "a", "St."], ["Petersburg", "."]]), saint)] == [6]
     one_token = "Parla Rowan D. Williams, arcivescovo."
     split = _token_dicts(one_token, [["Parla", "Rowan", "D."], ["Williams", ",", "arcivescovo", "."]])
     split[0][2]["ner"] = "I-PER"
