@@ -676,9 +676,10 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
                 continue
             role, span = match
             signature = _role_signature(sentence, word, role, span, word_entity, lexicon)
-            person = _acting_person(sentence, word, word_entity, people, lexicon) or linked_person(
-                sentence, word, word_entity, people, lexicon, span[-1].id - word.id + 1,
-                nested=_of_another_role(sentence, word, lexicon))
+            person = _acting_person(sentence, word, word_entity, people, lexicon) or \
+                _coordinated_role_holder(sentence, word, word_entity, people) or linked_person(
+                    sentence, word, word_entity, people, lexicon, span[-1].id - word.id + 1,
+                    nested=_of_another_role(sentence, word, lexicon))
             if person:
                 introduced.setdefault(signature, set()).add(person)
             elif signature[1] and len(introduced.get(signature, ())) == 1:
@@ -698,6 +699,16 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
                     introduced.setdefault(signature, set()).add(person)
             if person:
                 word_entity[(sentence.index, word.id)] = person
+
+
+def _coordinated_role_holder(sentence: Sentence, word: Word, word_entity: dict, people: set[str]) -> str | None:
+    """"Umberto Bossi, fondatore e leader del partito": a role coordinated with
+    the role before it, with no article of its own, is held by the same person
+    (not "il presidente X e il vicepresidente Y")."""
+    if word.deprel != "conj" or not word.head or any(c.deprel == "det" for c in sentence.children(word.id)):
+        return None
+    holder = word_entity.get((sentence.index, word.head))
+    return holder if holder in people and sentence.word(word.head).upos == "NOUN" else None
 
 
 def _acting_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
