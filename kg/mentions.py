@@ -526,14 +526,17 @@ def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set
         return before
     # a name that follows the role's own complements beats one before a comma:
     # "Sergio Mattarella, il ministro dell'Interno Matteo Salvini e ..."
+    near = _person_next(sentence, word, word_entity, people, role_length) or \
+        _person_after(sentence, word, word_entity, people, lexicon, role_length, max_commas=0)
+    if near:
+        return near
     # and so does a name addressed past a comma: "..., il presidente della Commissione, on. Pietro
     # Folena" (the name before is the previous item's of a list)
     after = _person_after(sentence, word, word_entity, people, lexicon, role_length)
-    addressed = after is not None and any(lexicon.addressed(sentence, w.id) for w in sentence.words[word.id:]
-                                          if word_entity.get((sentence.index, w.id)) == after)
-    return _person_next(sentence, word, word_entity, people, role_length) or \
-        _person_after(sentence, word, word_entity, people, lexicon, role_length, max_commas=0) or \
-        (after if addressed else None) or _person_before(sentence, word, word_entity, people) or after
+    if after is not None and any(lexicon.addressed(sentence, w.id) for w in sentence.words[word.id:]
+                                 if word_entity.get((sentence.index, w.id)) == after):
+        return after
+    return _person_before(sentence, word, word_entity, people) or after
 
 
 def _person_next(sentence: Sentence, word: Word, word_entity: dict, people: set[str], role_length: int) -> str | None:
@@ -995,9 +998,7 @@ def _join_seats(doc: Document, sentence: Sentence, found: list[Mention], lexicon
         if office is not None and office.type == ORGANIZATION and m.type == PLACE and m.start == office.end + 2 \
                 and sentence.word(office.end + 1).lemma.lower() == "di" \
                 and sentence.word(office.start).lemma.lower() in lexicon.seat_institutions:
-            text, start_char, end_char = _span_text(doc, sentence, office.start, m.end)
-            out[-1] = Mention(sentence=office.sentence, start=office.start, end=m.end, text=text, type=ORGANIZATION,
-                              source=office.source, start_char=start_char, end_char=end_char)
+            out[-1] = _mention(doc, sentence, office.start, m.end, ORGANIZATION, office.source)
             continue
         out.append(m)
     return out

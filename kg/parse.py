@@ -380,9 +380,11 @@ _INITIAL = re.compile(r"[A-ZÀ-Þ]\.")
 
 
 def _ends_nothing(sentence: list[dict]) -> bool:
+    """Whether a sentence's last token ends no sentence: a word, a comma, a
+    title's abbreviation ("on." or "on" "."), an initial inside a name."""
     last = sentence[-1]["text"]
-    title = last if last != "." or len(sentence) < 2 else sentence[-2]["text"] + last
-    return last[-1:].isalnum() or last == "," or title[:-1].lower() in _TITLES \
+    abbreviation = sentence[-2]["text"] if last == "." and len(sentence) > 1 else last.removesuffix(".")
+    return last[-1:].isalnum() or last == "," or abbreviation.lower() in _TITLES \
         or _stops_initial(sentence, len(sentence) - 1)
 
 
