@@ -189,17 +189,19 @@ class Lexicon:
                     return rest[len(preposition):].strip()
         return None
 
-    def country_of(self, lemma: str) -> str | None:
-        lemma = lemma.lower()
-        if lemma in self.demonyms:
-            return self.demonyms[lemma]
-        # feminine/plural forms the lemmatizer may leave: francesi, britannica, tedeschi
-        for suffix, base in (("a", "o"), ("i", "o"), ("e", "o"), ("he", "o"), ("hi", "o"), ("i", "e")):
-            if lemma.endswith(suffix):
-                stem = lemma[: -len(suffix)]
-                for candidate in (stem + base, stem.rstrip("h") + base):
-                    if candidate in self.demonyms:
-                        return self.demonyms[candidate]
+    def country_of(self, word: Word) -> str | None:
+        """The country a demonym names, read from the lemma or, where the lemmatizer
+        went astray on a rarer adjective ("venezuelano" -> "venezuere"), the written form."""
+        for lemma in dict.fromkeys((word.lemma.lower(), word.text.lower())):
+            if lemma in self.demonyms:
+                return self.demonyms[lemma]
+            # feminine/plural forms: francesi, britannica, tedeschi
+            for suffix, base in (("a", "o"), ("i", "o"), ("e", "o"), ("he", "o"), ("hi", "o"), ("i", "e")):
+                if lemma.endswith(suffix):
+                    stem = lemma[: -len(suffix)]
+                    for candidate in (stem + base, stem.rstrip("h") + base):
+                        if candidate in self.demonyms:
+                            return self.demonyms[candidate]
         return None
 
 
@@ -622,8 +624,8 @@ def _role_signature(sentence: Sentence, word: Word, role: tuple[str, ...], span:
     for child in sentence.children(word.id):
         if child in span:
             continue
-        if child.deprel == "amod" and lexicon.country_of(child.lemma):
-            modifiers.add(lexicon.country_of(child.lemma))
+        if child.deprel == "amod" and lexicon.country_of(child):
+            modifiers.add(lexicon.country_of(child))
         elif child.deprel == "nmod" and (sentence.index, child.id) in word_entity:
             modifiers.add(word_entity[(sentence.index, child.id)])
     return role, frozenset(modifiers)

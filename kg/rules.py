@@ -20,7 +20,7 @@ Rules are checked when loaded; a bad rule fails with the file, line and id.
 Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
-DEMONYM, COUNTRY, DATE, SPEECH, REL_PRON, AFTER_PLACE (booleans).  Values: a scalar, {IN: [...]},
+DEMONYM, PROFESSION, COUNTRY, DATE, SPEECH, REL_PRON, AFTER_PLACE, OWNER, SUBJECT (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
 descendants (none below another match),
@@ -56,7 +56,7 @@ from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
-         "DEMONYM", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OWNER", "SUBJECT")
+         "DEMONYM", "PROFESSION", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OWNER", "SUBJECT")
 FORMS = ("entity", "role", "country", "date", "clause")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
@@ -463,7 +463,8 @@ _GETTERS = {
     "DEP": lambda ctx, word: word.deprel,
     "DEP_BASE": lambda ctx, word: word.deprel.split(":")[0],
     "ROLE": lambda ctx, word: ctx.role(word) is not None,
-    "DEMONYM": lambda ctx, word: ctx.lexicon.country_of(word.lemma) is not None,
+    "DEMONYM": lambda ctx, word: ctx.lexicon.country_of(word) is not None,
+    "PROFESSION": lambda ctx, word: word.lemma.lower() in ctx.lexicon.person_nouns,
     "COUNTRY": _country,
     "DATE": lambda ctx, word: (ctx.sentence.index, word.id) in ctx.annotated.word_date,
     "SPEECH": lambda ctx, word: ctx.lexicon.speech_verb(word),
@@ -656,7 +657,7 @@ def _own_office(ctx: _Context, word: Word) -> bool:
     """A role noun (or an elliptic "quello") with a "di" complement or a
     demonym of its own ("e dal premier spagnolo Mariano Rajoy")."""
     return (ctx.role(word) is not None or elliptic_role(ctx.sentence, word)) and any(
-        c.deprel.startswith("nmod") and "di" in ctx.case_of(c) or c.deprel == "amod" and ctx.lexicon.country_of(c.lemma)
+        c.deprel.startswith("nmod") and "di" in ctx.case_of(c) or c.deprel == "amod" and ctx.lexicon.country_of(c)
         for c in ctx.children.get(word.id, ()))
 
 
@@ -1018,7 +1019,7 @@ class Emitter:
             return [(date.isoformat(), "date")] if date else []
         if emit.form == "clause":
             return [(_clause_text(ctx, word), "string")]
-        country = self.lexicon.country_of(word.lemma)  # form == "country"
+        country = self.lexicon.country_of(word)  # form == "country"
         if not country:
             return []
         key = entity_key(PLACE, country)

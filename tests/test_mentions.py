@@ -5,7 +5,7 @@ import pytest
 
 from kg.mentions import _check_words, annotate, load_lexicon, normalize_name
 from kg.parse import from_conllu
-from kg.types import EVENT, ORGANIZATION, PERSON, PLACE
+from kg.types import EVENT, ORGANIZATION, PERSON, PLACE, Word
 
 
 def conllu(*sentences: str) -> str:
@@ -203,6 +203,14 @@ def test_two_offices_with_one_head_noun_are_two_people():
     lexicon = load_lexicon()
     assert not lexicon.same_office(("presidente", "di", "consiglio"), ("presidente", "di", "repubblica"))
     assert lexicon.same_office(("presidente", "di", "consiglio"), ("presidente",))
+
+
+def test_a_demonym_the_lemmatizer_got_wrong_is_read_from_its_written_form():
+    lexicon = load_lexicon()
+    word = Word(3, "venezuelano", "venezuere", "VERB", "_", 2, "amod", 14, 25)
+    assert lexicon.country_of(word) == lexicon.country_of(Word(3, "venezuelana", "venezuelano", "ADJ", "_", 2,
+                                                                "amod", 14, 25)) == "Venezuela"
+    assert lexicon.country_of(Word(3, "vincente", "vincere", "VERB", "_", 2, "amod", 14, 22)) is None
 
 
 def test_a_profession_noun_stands_for_the_name_after_its_complements():
