@@ -49,6 +49,7 @@ class Lexicon:
     role_plurals: dict[str, str]
     role_synonyms: tuple[frozenset[tuple[str, ...]], ...]
     named_event_heads: frozenset[str]
+    named_event_tails: frozenset[str]
     not_events: frozenset[tuple[str, str]]
     unique_offices: frozenset[tuple[str, ...]]
     group_nouns: frozenset[str]
@@ -62,6 +63,16 @@ class Lexicon:
     honorifics: frozenset[str]
     seat_institutions: frozenset[str]
     happening_nouns: frozenset[str]
+
+    def names_event(self, sentence: Sentence, start: int, end: int, head_first: bool = True) -> bool:
+        """A name whose head word is an event's: first in Italian ("Supercoppa
+        Italiana"), last in English ("Louis Vuitton Cup", "European Latin Awards 2018").
+        ``head_first=False`` for a person's name, which may begin with such a word ("Carlo Festa")."""
+        words = sentence.words[start - 1:end]
+        while len(words) > 1 and words[-1].upos == "NUM":
+            words = words[:-1]
+        return head_first and words[0].lemma.lower() in self.named_event_heads or \
+            len(words) > 1 and words[-1].text.lower() in self.named_event_tails
 
     def honorific(self, word: Word) -> bool:
         return word.lemma.lower() in self.honorifics or word.text.lower() in self.honorifics
@@ -227,6 +238,7 @@ def load_lexicon() -> Lexicon:
         role_plurals=dict(data["role_plurals"]),
         role_synonyms=tuple(frozenset(tuple(r.split()) for r in group) for group in data["role_synonyms"]),
         named_event_heads=frozenset(data["named_event_heads"]),
+        named_event_tails=frozenset(data["named_event_tails"]),
         not_events=frozenset(tuple(phrase.split()) for phrase in data["not_events"]),
         unique_offices=frozenset(tuple(office.split()) for office in data["unique_offices"]),
         group_nouns=frozenset(data["group_nouns"]),
@@ -835,14 +847,14 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         site = _facility_before(sentence, start, lexicon)
         if site is not None and label in ("LOC", "ORG"):
             add(site, end, PLACE, "site")
-        elif label in ("LOC", "ORG") and sentence.word(start).lemma.lower() in lexicon.named_event_heads:
-            # KIND has no event type: "il Festival di Sanremo" comes tagged as a place or organization
-            add(start, end, EVENT, "ner")
         elif label in NER_TYPES:
             if label == "PER":
                 start = _after_leading_role(sentence, start, end, lexicon)
                 end = _name_run_on(sentence, start, end)
-            add(start, end, NER_TYPES[label], "ner")
+            # KIND has no event type: "il Festival di Sanremo" comes tagged as a place or
+            # organization, "la Louis Vuitton Cup" even as a person
+            event = lexicon.names_event(sentence, start, end, head_first=label != "PER")
+            add(start, end, EVENT if event else NER_TYPES[label], "ner")
     for w in sentence.words:
         if w.id in taken:
             continue
@@ -884,8 +896,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             end = w.id
             while end < len(sentence.words) and sentence.word(end + 1).upos == "PROPN" and end + 1 not in taken:
                 end += 1
-            head = w.lemma.lower()
-            if end > w.id and (head in lexicon.event_nouns or head in lexicon.named_event_heads):
+            if end > w.id and (w.lemma.lower() in lexicon.event_nouns or lexicon.names_event(sentence, w.id, end)):
                 add(w.id, end, EVENT, "propn")  # "Uragano Sandy", "Festival Pucciniano"
             else:
                 add(w.id, end, PERSON if end > w.id else "", "propn")

@@ -161,6 +161,9 @@ def pipeline_kwargs(models: str | os.PathLike | None) -> dict:
 # ("svoltasi"), or a short imperative the MWT model's dictionary already knows.
 _CLITICS = re.compile(r"(?:(?:glie|me|te|se|ce|ve)(?:lo|la|li|le|ne)|gli|lo|la|li|le|ne|mi|ti|si|ci|vi)+$")
 _VERB_STEM = re.compile(r"(?:r|ndo|[aiu]t[oaie])$")
+# a preposition fused with an article: always two words, which the compact tokenizer
+# sometimes leaves unmarked ("Negli", "Agli" opening a sentence, "coi")
+_ARTICULATED = re.compile(r"(?:a|da|de|ne|su)(?:l|llo|lla|lle|ll['’]|i|gli)|co[li]")
 
 
 class ContractionCheck:
@@ -173,7 +176,8 @@ class ContractionCheck:
     token stays marked if the treebanks split it (the MWT model's dictionary);
     else it is unmarked if they have it as one word, if it is a capitalized
     word inside the sentence (names carry no clitics), or if it is not a verb
-    form with clitics."""
+    form with clitics.  A preposition with an article that the treebanks split
+    is marked where the tokenizer left it whole."""
 
     def __init__(self, single_words: Path, mwt_model: Path):
         import torch
@@ -196,8 +200,10 @@ class ContractionCheck:
         out = []
         for sentence in sentences:
             texts = [token[0] if isinstance(token, tuple) else token for token in sentence]
-            out.append([texts[i] if isinstance(token, tuple) and token[1] and not self.can_split(
-                texts[i], i, texts[i - 1] if i > 1 else None) else token for i, token in enumerate(sentence)])
+            marks = [isinstance(token, tuple) and token[1] or bool(_ARTICULATED.fullmatch(texts[i].lower()))
+                     for i, token in enumerate(sentence)]
+            out.append([(text, True) if marked and self.can_split(text, i, texts[i - 1] if i > 1 else None)
+                        else text for i, (text, marked) in enumerate(zip(texts, marks))])
         return out
 
 

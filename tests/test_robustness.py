@@ -425,6 +425,16 @@ def test_contraction_marks_are_taken_back_from_tokens_that_cannot_be_contraction
     assert check([[("Del", True), "resto"], ["Ma", ("Del", True)]]) == [[("Del", True), "resto"], ["Ma", ("Del", True)]]
 
 
+def test_a_preposition_with_an_article_left_whole_by_the_tokenizer_is_marked(tmp_path: Path) -> None:
+    import torch
+
+    (tmp_path / "single.txt").write_text("\n", encoding="utf-8")
+    torch.save({"dict": {"negli": "in gli", "coi": "con i", "dalla": "da la"}}, tmp_path / "mwt.pt")
+    check = parse.ContractionCheck(tmp_path / "single.txt", tmp_path / "mwt.pt")
+    assert check([["Negli", "Stati", "Uniti", "coi", "colleghi", "di", "Lucio", "Dalla"]]) == [
+        [("Negli", True), "Stati", "Uniti", ("coi", True), "colleghi", "di", "Lucio", "Dalla"]]
+
+
 @pytest.mark.models
 @needs_models
 def test_names_with_the_arabic_article_and_single_quotes_are_read_as_written() -> None:
