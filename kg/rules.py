@@ -20,7 +20,8 @@ Rules are checked when loaded; a bad rule fails with the file, line and id.
 Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
-DEMONYM, PROFESSION, COUNTRY, DATE, SPEECH, REL_PRON, AFTER_PLACE, OWNER, SUBJECT (booleans).  Values: a scalar, {IN: [...]},
+DEMONYM, PROFESSION, COUNTRY, DATE, SPEECH, REL_PRON, AFTER_PLACE, OPENS_QUOTE, OWNER, SUBJECT
+(booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
 descendants (none below another match),
@@ -56,7 +57,8 @@ from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
-         "DEMONYM", "PROFESSION", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OWNER", "SUBJECT")
+         "DEMONYM", "PROFESSION", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OPENS_QUOTE",
+         "OWNER", "SUBJECT")
 FORMS = ("entity", "role", "country", "date", "clause")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
@@ -449,6 +451,21 @@ def _closes_a_list(ctx: _Context, word: Word) -> bool:
     return False
 
 
+_QUOTE_MARKS = ("«", "“", '"')
+
+
+def _opens_quote(ctx: _Context, word: Word) -> bool:
+    """A colon a quotation follows, in its sentence or, where the colon ends the
+    sentence (as the treebanks split them), at the start of the next one."""
+    after = ctx.sentence.words[word.id:]
+    if after and after[0].text in _QUOTE_MARKS:
+        return True
+    sentences = ctx.annotated.document.sentences
+    following = ctx.sentence.index + 1
+    return all(w.upos == "PUNCT" for w in after) and following < len(sentences) \
+        and sentences[following].words[0].text in _QUOTE_MARKS
+
+
 def _country(ctx: _Context, word: Word) -> bool:
     """A word of a place whose name is a country's ("Francia", "USA")."""
     entity = ctx.entity_of(word)
@@ -470,6 +487,7 @@ _GETTERS = {
     "SPEECH": lambda ctx, word: ctx.lexicon.speech_verb(word),
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
     "AFTER_PLACE": _after_place,
+    "OPENS_QUOTE": _opens_quote,
     # a verb with a subject of its own, written or dropped
     "SUBJECT": lambda ctx, word: any(c.deprel in ("nsubj", "nsubj:pass", "csubj")
                                      for c in ctx.children.get(word.id, ())),
