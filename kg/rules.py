@@ -700,7 +700,9 @@ def _group_members(ctx: _Context, word: Word) -> list[Word]:
     clause and the copula it is the subject of ("sono 10:") may come between."""
     lemma = word.lemma.lower()
     counted = any(c.deprel == "nummod" for c in ctx.children.get(word.id, ()))
-    if not _plural(ctx, word) or not (lemma in ctx.lexicon.group_nouns
+    # people named by their office or trade make a group too: "molti ministri, tra cui X"
+    people = lemma in ctx.lexicon.person_nouns or word.upos == "NOUN" and ctx.role(word) is not None
+    if not _plural(ctx, word) or not (lemma in ctx.lexicon.group_nouns or people
                                       or counted and lemma in ctx.lexicon.counted_group_nouns):
         return []
     words = ctx.sentence.words
