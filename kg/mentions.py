@@ -623,6 +623,8 @@ def _person_after(sentence: Sentence, word: Word, word_entity: dict, people: set
         if w.text == "," and commas < max_commas:
             commas += 1
             continue
+        if w.lemma.lower() == "e" and i < len(sentence.words) and sentence.word(i + 1).lemma.lower() == "di":
+            continue  # coordinated complements: "il ministro delle Infrastrutture e dei Trasporti X"
         return None
     return None
 
