@@ -853,6 +853,8 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             if label == "PER":
                 start = _after_leading_role(sentence, start, end, lexicon)
                 end = _name_run_on(sentence, start, end)
+            if label == "ORG":
+                end = _coordinated_complements_end(sentence, start, end)
             # KIND has no event type: "il Festival di Sanremo" comes tagged as a place or
             # organization, "la Louis Vuitton Cup" even as a person
             event = lexicon.names_event(sentence, start, end, head_first=label != "PER")
@@ -904,6 +906,27 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
                 add(w.id, end, PERSON if end > w.id else "", "propn")
     found = _join_hyphenated(doc, sentence, sorted(found, key=lambda m: m.start))
     return _join_seats(doc, sentence, _join_particles(doc, sentence, found), lexicon)
+
+
+def _coordinated_complements_end(sentence: Sentence, start: int, end: int) -> int:
+    """Where an organization's name ends that goes on with coordinated "di"
+    complements the NER left out: "Organizzazione internazionale della vigna |
+    e del vino", "Ministero dell'Ambiente | e della Tutela del Territorio"."""
+    n = len(sentence.words)
+    while end + 2 <= n and sentence.word(end + 1).lemma.lower() in ("e", ",") \
+            and sentence.word(end + 2).lemma.lower() == "di":
+        conjunct = next((w for w in sentence.words[end + 2:] if w.upos != "DET"), None)
+        if conjunct is None or conjunct.deprel != "conj" or not start <= conjunct.head <= end:
+            break
+        ids = {conjunct.id} | {w.id for w in sentence.descendants(conjunct.id)}
+        stretch = end
+        # up to another name the NER found ("... e del vino Mario Fregoni")
+        while stretch + 1 in ids | set(range(end + 1, conjunct.id)) and sentence.word(stretch + 1).ner == "O":
+            stretch += 1
+        if stretch < conjunct.id:
+            break
+        end = stretch
+    return end
 
 
 def _name_run_on(sentence: Sentence, start: int, end: int) -> int:
