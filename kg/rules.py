@@ -20,8 +20,8 @@ Rules are checked when loaded; a bad rule fails with the file, line and id.
 Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
-DEMONYM, PROFESSION, COUNTRY, DATE, SPEECH, REL_PRON, AFTER_PLACE, OPENS_QUOTE, OWNER, SUBJECT
-(booleans).  Values: a scalar, {IN: [...]},
+DEMONYM, PROFESSION, COUNTRY, DATE, SPEECH, REL_PRON, AFTER_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
+INVERTED (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
 descendants (none below another match),
@@ -58,7 +58,7 @@ from kg.vocab import KG
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
          "DEMONYM", "PROFESSION", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OPENS_QUOTE",
-         "OWNER", "SUBJECT")
+         "OWNER", "SUBJECT", "INVERTED")
 FORMS = ("entity", "role", "country", "date", "clause")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
@@ -488,6 +488,9 @@ _GETTERS = {
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
     "AFTER_PLACE": _after_place,
     "OPENS_QUOTE": _opens_quote,
+    # a verb whose written subject follows it: "..., ha detto Medvedev, ..."
+    "INVERTED": lambda ctx, word: any(c.deprel in ("nsubj", "nsubj:pass") and c.id > word.id and c.text
+                                      for c in ctx.children.get(word.id, ())),
     # a verb with a subject of its own, written or dropped
     "SUBJECT": lambda ctx, word: any(c.deprel in ("nsubj", "nsubj:pass", "csubj")
                                      for c in ctx.children.get(word.id, ())),
