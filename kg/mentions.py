@@ -918,10 +918,10 @@ def _coordinated_complements_end(sentence: Sentence, start: int, end: int) -> in
         conjunct = next((w for w in sentence.words[end + 2:] if w.upos != "DET"), None)
         if conjunct is None or conjunct.deprel != "conj" or not start <= conjunct.head <= end:
             break
-        ids = {conjunct.id} | {w.id for w in sentence.descendants(conjunct.id)}
+        # the conjunct's phrase ("e del vino"), up to another name the NER found ("... Mario Fregoni")
+        phrase = set(range(end + 1, conjunct.id + 1)) | {w.id for w in sentence.descendants(conjunct.id)}
         stretch = end
-        # up to another name the NER found ("... e del vino Mario Fregoni")
-        while stretch + 1 in ids | set(range(end + 1, conjunct.id)) and sentence.word(stretch + 1).ner == "O":
+        while stretch + 1 in phrase and sentence.word(stretch + 1).ner == "O":
             stretch += 1
         if stretch < conjunct.id:
             break

@@ -488,7 +488,7 @@ _GETTERS = {
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
     "AFTER_PLACE": _after_place,
     "OPENS_QUOTE": _opens_quote,
-    # a verb whose written subject follows it: "..., ha detto Medvedev, ..."
+    # a verb whose written subject follows it: "..., ha detto Medvedev, ..." (a dropped one is silent)
     "INVERTED": lambda ctx, word: any(c.deprel in ("nsubj", "nsubj:pass") and c.id > word.id and c.text
                                       for c in ctx.children.get(word.id, ())),
     # a verb with a subject of its own, written or dropped
