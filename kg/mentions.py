@@ -55,6 +55,7 @@ class Lexicon:
     group_nouns: frozenset[str]
     counted_group_nouns: frozenset[str]
     capacity_nouns: frozenset[str]
+    appointing_verbs: frozenset[str]
     occurrence_verbs: frozenset[str]
     reflexive_occurrence_verbs: frozenset[str]
     event_verbs: frozenset[tuple[str, ...]]
@@ -244,6 +245,7 @@ def load_lexicon() -> Lexicon:
         group_nouns=frozenset(data["group_nouns"]),
         counted_group_nouns=frozenset(data["counted_group_nouns"]),
         capacity_nouns=frozenset(data["capacity_nouns"]),
+        appointing_verbs=frozenset(data["appointing_verbs"]),
         occurrence_verbs=frozenset(data["occurrence_verbs"]),
         reflexive_occurrence_verbs=frozenset(data["reflexive_occurrence_verbs"]),
         event_verbs=frozenset(tuple(verb.split()) for verb in data["event_verbs"]),
@@ -696,6 +698,7 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
             role, span = match
             signature = _role_signature(sentence, word, role, span, word_entity, lexicon)
             person = _acting_person(sentence, word, word_entity, people, lexicon) or \
+                _appointed_person(sentence, word, word_entity, people, lexicon) or \
                 _coordinated_role_holder(sentence, word, word_entity, people) or linked_person(
                     sentence, word, word_entity, people, lexicon, span[-1].id - word.id + 1,
                     nested=_of_another_role(sentence, word, lexicon))
@@ -740,6 +743,20 @@ def _acting_person(sentence: Sentence, word: Word, word_entity: dict, people: se
         return None
     before = (word_entity.get((sentence.index, i)) for i in range(head.id - 1, 0, -1))
     return next((key for key in before if key in people), None)
+
+
+def _appointed_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
+                      lexicon: Lexicon) -> str | None:
+    """"X è stato eletto presidente della Regione", "X è divenuto il nuovo presidente": the
+    office one is given or comes to hold, which the parser makes a second subject of the verb."""
+    if word.deprel not in ("nsubj", "nsubj:pass") or not word.head:
+        return None
+    verb = sentence.word(word.head)
+    if verb.lemma.lower() not in lexicon.appointing_verbs:
+        return None
+    subjects = (word_entity.get((sentence.index, c.id)) for c in sentence.children(verb.id)
+                if c.deprel in ("nsubj", "nsubj:pass") and c.id != word.id)
+    return next((key for key in subjects if key in people), None)
 
 
 def _office_holder(doc: Document, sentence: Sentence, span: list[Word], entities: list[Entity]) -> str:
