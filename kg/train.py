@@ -81,6 +81,11 @@ class Budget:
     depparse_batch: int = 2000
     mwt_epochs: int = 15
     lemma_epochs: int = 4
+    # Stanza's NER default (plain SGD) needs hours from nothing with the
+    # character LMs; an adaptive optimizer may get further in a short run.
+    ner_optim: str = "sgd"
+    ner_lr: float = 0.1
+    ner_batch: int = 32
     # A character LM runs over every character of every sentence, once per
     # direction in each tagger that reads it: its size sets parse speed.
     charlm_hidden: int = 512
@@ -100,18 +105,24 @@ BUDGETS = {
     "gpu": Budget(charlm=2, tokenize=7, mwt=3, pos=3, lemma=6, depparse=3.8, ner=7.5, ner_finetune=4,
                   pos_batch=250, depparse_batch=5000, mwt_epochs=30, lemma_epochs=20),
 }
+NER_OPTIMIZERS = ("sgd", "adagrad", "adam", "adamax")
 # The models that read the character LMs; the parser and the rest do not.
 CHARLM_READERS = ("tagger", "nertagger")
 
 
 def with_overrides(budget: Budget, items: list[str]) -> Budget:
-    """The budget with ``NAME=VALUE`` settings replaced (minutes are floats,
-    batch sizes and epochs integers)."""
+    """The budget with ``NAME=VALUE`` settings replaced (minutes and rates
+    are floats, batch sizes and epochs integers, the optimizer a name)."""
     for item in items:
         name, _, value = item.partition("=")
         field = next((f for f in fields(Budget) if f.name == name), None)
         if field is None:
             raise ValueError(f"--set {item}: no budget setting {name!r}")
+        if field.type == "str":
+            if value not in NER_OPTIMIZERS:
+                raise ValueError(f"--set {item}: not one of {', '.join(NER_OPTIMIZERS)}")
+            budget = replace(budget, **{name: value})
+            continue
         try:
             number = float(value) if field.type == "float" else int(value)
         except ValueError:
@@ -438,15 +449,19 @@ def train_ner(plan: Plan, stages: list[str]) -> None:
             "stanza.models.ner_tagger", *plan.stanza_args("nertagger_base", lang=False),
             "--train_file", str(ner["train"]), "--eval_file", str(ner["dev"]),
             "--hidden_dim", "200", "--max_steps", "60000",
-            "--eval_interval", str(2 * plan.budget.eval_interval), "--batch_size", "32"],
+            "--eval_interval", str(2 * plan.budget.eval_interval), *ner_optimizer(plan.budget)],
             plan.logs)
     base = plan.models / plan.model("nertagger_base") if anew else plan.start / "nertagger.pt"
     run_stage("ner_finetune", plan.budget.ner_finetune, [
         "stanza.models.ner_tagger", *plan.stanza_args("nertagger", lang=False, base=base),
         "--train_file", str(ner["wikinews_train"]), "--eval_file", str(ner["dev"]),
         "--finetune", "--finetune_load_name", str(base),
-        "--max_steps", "30000", "--eval_interval", str(plan.budget.eval_interval), "--batch_size", "32"],
+        "--max_steps", "30000", "--eval_interval", str(plan.budget.eval_interval), *ner_optimizer(plan.budget)],
         plan.logs)
+
+
+def ner_optimizer(budget: Budget) -> list[str]:
+    return ["--optim", budget.ner_optim, "--lr", str(budget.ner_lr), "--batch_size", str(budget.ner_batch)]
 
 
 def run_chains(chains: list, parallel: bool) -> None:
@@ -476,7 +491,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
                         help="override one budget setting (repeatable): a stage's minutes, e.g. "
                              "ner_finetune=100, or pos_batch, depparse_batch, mwt_epochs, lemma_epochs, "
-                             "charlm_hidden, eval_interval")
+                             "charlm_hidden, eval_interval, ner_optim (sgd, adam, adamax), ner_lr, ner_batch")
     parser.add_argument("--start", type=Path, default=None,
                         help="a shipped model directory to continue from (pos resumes its tagger.pt, depparse "
                              "its parser.pt and ner_finetune its nertagger.pt; its pretrain.pt is used as "

@@ -98,9 +98,10 @@ def test_every_budget_names_every_stage():
 
 
 def test_budget_settings_can_be_overridden_by_name():
-    budget = train.with_overrides(train.BUDGETS["cpu"], ["ner_finetune=60", "pos_batch=250"])
-    assert (budget.ner_finetune, budget.pos_batch, budget.ner) == (60.0, 250, train.BUDGETS["cpu"].ner)
-    for bad in (["nope=1"], ["pos_batch=2.5"], ["pos=many"]):
+    budget = train.with_overrides(train.BUDGETS["cpu"], ["ner_finetune=60", "pos_batch=250", "ner_optim=adam"])
+    assert (budget.ner_finetune, budget.pos_batch, budget.ner, budget.ner_optim) == (
+        60.0, 250, train.BUDGETS["cpu"].ner, "adam")
+    for bad in (["nope=1"], ["pos_batch=2.5"], ["pos=many"], ["ner_optim=rmsprop"]):
         with pytest.raises(ValueError, match="--set"):
             train.with_overrides(train.BUDGETS["cpu"], bad)
 
