@@ -87,10 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-validate", action="store_true", help="skip the SHACL check of the written graph")
     build.add_argument("--progress", action="store_true",
                        help="show the progress bar (docs/s, ETA) even when stderr is not a terminal")
-    build.add_argument("--cache", type=Path, default=None, metavar="DIR",
-                       help="parse cache folder (default: $XDG_CACHE_HOME/kg/parse, i.e. ~/.cache/kg/parse); "
-                       "documents already parsed with the same models are not parsed again")
-    build.add_argument("--no-cache", action="store_true", help="parse every document, read and write no cache")
+    _add_cache_options(build)
     parallel = build.add_mutually_exclusive_group()
     parallel.add_argument("--workers", type=_positive, metavar="N",
                           help="parse on a local Dask cluster of N one-thread worker processes")
@@ -108,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--models", default=None, metavar="MODELS", help=models_help)
     ev.add_argument("--rules", type=Path, action="append", default=[], metavar="FILE", help="extra rule file")
+    _add_cache_options(ev)
 
     val = sub.add_parser("validate", formatter_class=formatter, help="check a graph against kg's SHACL shapes",
                          description="Validate a graph file with pySHACL against ontologies/shapes.ttl.\n\n"
@@ -239,6 +237,13 @@ def cmd_build(args) -> int:
     return EXIT_PROBLEMS if failed or not result.conforms else EXIT_OK
 
 
+def _add_cache_options(command) -> None:
+    command.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                         help="parse cache folder (default: $XDG_CACHE_HOME/kg/parse, i.e. ~/.cache/kg/parse); "
+                         "documents already parsed with the same models are not parsed again")
+    command.add_argument("--no-cache", action="store_true", help="parse every document, read and write no cache")
+
+
 def _parse_cache(args):
     from kg import cache
 
@@ -294,7 +299,7 @@ def cmd_eval(args) -> int:
     if not args.gold.is_file():
         raise CommandError(f"{args.gold}: no such file")
     try:
-        report = evaluate(args.gold, models=args.models, rule_files=args.rules)
+        report = evaluate(args.gold, models=args.models, rule_files=args.rules, cache=_parse_cache(args))
     except GoldError as exc:
         raise CommandError(str(exc)) from None
     if args.json:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from kg.build import extract
+from kg.build import extract, parse_documents
+from kg.cache import ParseCache
+from kg.inputs import InputDocument
 from kg.mentions import normalize_name
-from kg.parse import parse_many
 from kg.types import Extraction
 
 CORE = {"meets": "meets", "chaired_by": "chairedBy", "participates_in": "participatesIn",
@@ -134,11 +135,17 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
             "tp": tp, "fp": fp, "fn": fn}
 
 
-def evaluate(gold_path: Path, models: str | None = None, rule_files: Iterable[Path] = ()) -> dict:
+def evaluate(gold_path: Path, models: str | None = None, rule_files: Iterable[Path] = (),
+             cache: ParseCache | None = None) -> dict:
+    """Score every gold item; texts found in ``cache`` are not parsed again."""
     items = load_gold(gold_path)
-    docs = parse_many([(item.get("id", f"item-{i}"), item["text"],
-                        dt.date.fromisoformat(item["date"]) if item.get("date") else None)
-                       for i, item in enumerate(items)], models=models)
+    inputs = [InputDocument(item.get("id", f"item-{i}"), item["text"], f"{gold_path}:{i + 1}",
+                            dt.date.fromisoformat(item["date"]) if item.get("date") else None)
+              for i, item in enumerate(items)]
+    parsed = parse_documents(inputs, None, models, cache=cache)
+    if parsed.errors:
+        raise GoldError(parsed.errors[0])
+    docs = parsed.documents
     rule_files = tuple(rule_files)
     results = [(item, score_item(item, extract([doc], rule_files=rule_files))) for item, doc in zip(items, docs)]
     return summarize(results)

@@ -41,10 +41,13 @@ def test_build_writes_valid_turtle_and_an_offline_view(article, tmp_path, capsys
 
 
 @pytest.mark.skipif(not SEED_GOLD.is_file(), reason="the shared seed gold is not beside the repository")
-def test_seed_gold_is_found(capsys):
+def test_seed_gold_is_found_and_scored_again_from_the_parse_cache(tmp_path, capsys):
     import json
 
-    assert main(["eval", str(SEED_GOLD), "--json"]) == 0
+    assert main(["eval", str(SEED_GOLD), "--json", "--cache", str(tmp_path)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["recall"] == 1.0, report["missed"]
     assert report["precision"] >= 0.9, report["spurious"]
+    assert len(list(tmp_path.glob("*/*.json"))) == 1
+    assert main(["eval", str(SEED_GOLD), "--json", "--cache", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out) == report
