@@ -202,6 +202,7 @@ def cmd_build(args) -> int:
         raise CommandError(f"none of the {len(errors)} inputs is readable" if errors else "no input documents")
     for error in errors:
         print(f"kg: error: {error}", file=sys.stderr)
+    _check_rules(args.rules)
     _check_writable(args.output)
     name = args.name or (documents[0].id.replace("/", "-") if len(args.inputs) == 1 and len(documents) == 1
                          else "graph")
@@ -235,6 +236,16 @@ def cmd_build(args) -> int:
     if not result.conforms:
         _warn("the graph does not conform to the SHACL shapes; run 'kg validate' for the report")
     return EXIT_PROBLEMS if failed or not result.conforms else EXIT_OK
+
+
+def _check_rules(rule_files) -> None:
+    """Load the extra rule files before any parsing: a bad one stops the command at once."""
+    from kg.rules import RuleError, load_rules
+
+    try:
+        load_rules(tuple(rule_files))
+    except RuleError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _add_cache_options(command) -> None:
@@ -298,6 +309,7 @@ def cmd_eval(args) -> int:
 
     if not args.gold.is_file():
         raise CommandError(f"{args.gold}: no such file")
+    _check_rules(args.rules)
     try:
         report = evaluate(args.gold, models=args.models, rule_files=args.rules, cache=_parse_cache(args))
     except GoldError as exc:

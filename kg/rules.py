@@ -61,6 +61,7 @@ ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "C
          "OWNER", "SUBJECT", "INVERTED")
 FORMS = ("entity", "role", "country", "date", "clause")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
+FILE_KEYS = {"version", "rules", "inferences"}
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
 NODE_KEYS = {"RIGHT_ID", "RIGHT_ATTRS", "LEFT_ID", "REL_OP"}
 EMIT_KEYS = {"subject", "predicate", "object", "form", "confidence", "lists", "coordination"}
@@ -175,8 +176,12 @@ def load_rule_file(path: Path) -> tuple[list[Rule], list[Inference]]:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
         raise RuleError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("rules", []), list):
+    if not isinstance(data, dict) or not isinstance(data.get("rules", []), list) \
+            or not {"rules", "inferences"} & set(data):
         raise RuleError(f"{path}:1: a rule file is a mapping with a 'rules' list")
+    unknown = set(data) - FILE_KEYS - {"__line__"}
+    if unknown:
+        raise RuleError(f"{path}:1: unknown key(s) {sorted(unknown)}; allowed: {sorted(FILE_KEYS)}")
     rules = [_rule(path, raw) for raw in data.get("rules", [])]
     inferences = [_inference(path, raw) for raw in data.get("inferences", []) or []]
     return rules, inferences

@@ -219,6 +219,17 @@ def test_eval_missing_file(tmp_path, capsys):
     assert str(missing) in _one_line(capsys.readouterr().err)
 
 
+@pytest.mark.parametrize("command", ["build", "eval"])
+def test_a_bad_rule_file_stops_the_command_before_parsing(tmp_path, capsys, command):
+    rules, text, out = tmp_path / "mine.yaml", tmp_path / "articolo.txt", tmp_path / "out"
+    rules.write_text("rule:\n- id: misspelt\n", encoding="utf-8")
+    text.write_text("Mario Rossi ha incontrato Luca Bianchi.", encoding="utf-8")
+    source = [str(text), "-o", str(out)] if command == "build" else [str(Path(__file__).parent / "gold" / "dev.jsonl")]
+    assert main([command, *source, "--rules", str(rules)]) == 2
+    assert f"{rules}:1:" in _one_line(capsys.readouterr().err)
+    assert not out.exists()
+
+
 def test_build_missing_file_creates_nothing(tmp_path, capsys):
     missing, out = tmp_path / "articolo.txt", tmp_path / "out"
     assert main(["build", str(missing), "-o", str(out)]) == 2

@@ -58,6 +58,17 @@ def test_yaml_syntax_error_has_a_line(tmp_path):
         load_rule_file(write(tmp_path, "rules:\n  - id: [unclosed\n"))
 
 
+@pytest.mark.parametrize("body, message", [
+    ("- id: a-list-of-rules\n", "a mapping with a 'rules' list"),
+    ("rule:\n- id: misspelt\n", "a mapping with a 'rules' list"),
+    ("version: 1\nrules: []\nrulez: []\n", "unknown key(s) ['rulez']"),
+])
+def test_a_file_that_is_no_rule_file_is_refused(tmp_path, body, message):
+    with pytest.raises(RuleError, match=r"rules.yaml:1: ") as err:
+        load_rule_file(write(tmp_path, body))
+    assert message in str(err.value)
+
+
 def test_duplicate_ids_across_files_are_refused(tmp_path):
     path = write(tmp_path, GOOD.replace("visits-test", "meets-verb-active"))
     with pytest.raises(RuleError, match="already used"):
