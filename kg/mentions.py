@@ -811,6 +811,10 @@ def _mention(doc: Document, sentence: Sentence, start: int, end: int, type_: str
             source == "ner" and type_ in (PERSON, ORGANIZATION)
             and _name_particle(doc, sentence, sentence.word(start))):
         start += 1
+    # a sentence that opens with its verb puts a capital on it, and the NER may take it into the
+    # name that follows: "Ruggisce Rosi da Perugia: ..."
+    if start == 1 < end and sentence.word(start).upos == "VERB" and sentence.word(start).feat("VerbForm") == "Fin":
+        start += 1
     text, s, e = _span_text(doc, sentence, start, end)
     return Mention(sentence=sentence.index, start=start, end=end, text=text, type=type_, source=source,
                    start_char=s, end_char=e)

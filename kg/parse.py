@@ -198,13 +198,26 @@ class ContractionCheck:
     def __call__(self, sentences: list[list]) -> list[list]:
         """Stanza's format: a token is its text, or (text, True) where marked."""
         out = []
-        for sentence in sentences:
+        for sentence in map(_split_glued_quotes, sentences):
             texts = [token[0] if isinstance(token, tuple) else token for token in sentence]
             marks = [isinstance(token, tuple) and token[1] or bool(_ARTICULATED.fullmatch(texts[i].lower()))
                      for i, token in enumerate(sentence)]
             out.append([(text, True) if marked and self.can_split(text, i, texts[i - 1] if i > 1 else None)
                         else text for i, (text, marked) in enumerate(zip(texts, marks))])
         return out
+
+
+# A quotation mark the tokenizer left on a word ("leadership»", "«Il"): the
+# treebanks always split it off, and the parser reads a glued one as part of a name.
+_GLUED_QUOTE = re.compile(r"^([«“\"]?)(.*?\w.*?)([»”\"]?)$")
+
+
+def _split_glued_quotes(sentence: list) -> list:
+    tokens = []
+    for token in sentence:
+        glued = _GLUED_QUOTE.match(token) if isinstance(token, str) else None
+        tokens += [part for part in glued.groups() if part] if glued else [token]
+    return tokens
 
 
 @functools.lru_cache(maxsize=4)

@@ -941,7 +941,13 @@ def _clause_text(ctx: _Context, word: Word) -> str:
     ids = [word.id] + [w.id for w in ctx.descendants(word) if w.id not in ctx.silent]
     first, last = ctx.sentence.word(min(ids)), ctx.sentence.word(max(ids))
     text = ctx.annotated.document.text[first.start_char:last.end_char]
-    return " ".join(text.split()).strip(" \"“”«»,")
+    # a clause that introduces a quotation ("Carlo Neri: «...»", "getta acqua sul fuoco: «...»")
+    # said the quotation; its marks and full stop are no part of what was said
+    quoted = _QUOTATION_OPENS.search(text)
+    return " ".join(text[quoted.end() if quoted else 0:].split()).strip(" \"“”«»,.;:")
+
+
+_QUOTATION_OPENS = re.compile(r":\s*[«\"“]")
 
 
 LONG_SENTENCE = 40

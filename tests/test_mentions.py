@@ -306,3 +306,13 @@ def test_a_lexicon_word_yaml_reads_as_a_boolean_is_refused() -> None:
     load_lexicon()  # the shipped lexicon's words are all text ("on", the title, is quoted)
     with pytest.raises(ValueError, match=r"lexicon.yaml: honorifics: True is not a word \(quote it\)"):
         _check_words("honorifics", ["don", True])
+
+
+def test_a_verb_that_opens_the_sentence_is_no_part_of_the_name_after_it():
+    rows = [("Ruggisce", "ruggire", "VERB", "Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin", 0, "root", "B-PER"),
+            ("Mario", "Mario", "PROPN", "_", 1, "obj", "I-PER"),
+            ("Rossi", "Rossi", "PROPN", "_", 2, "flat:name", "E-PER")]
+    text = "\n".join("\t".join([str(i), form, lemma, upos, "_", feats, str(head), deprel, "_", f"NER={ner}"])
+                     for i, (form, lemma, upos, feats, head, deprel, ner) in enumerate(rows, start=1))
+    people = [e.label for e in annotate(from_conllu(text + "\n\n", "doc")).entities if e.type == PERSON]
+    assert people == ["Mario Rossi"]

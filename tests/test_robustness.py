@@ -435,6 +435,24 @@ def test_a_preposition_with_an_article_left_whole_by_the_tokenizer_is_marked(tmp
         [("Negli", True), "Stati", "Uniti", ("coi", True), "colleghi", "di", "Lucio", "Dalla"]]
 
 
+def test_a_quotation_mark_left_on_a_word_is_split_off(tmp_path: Path) -> None:
+    import torch
+
+    (tmp_path / "single.txt").write_text("\n", encoding="utf-8")
+    torch.save({"dict": {}}, tmp_path / "mwt.pt")
+    check = parse.ContractionCheck(tmp_path / "single.txt", tmp_path / "mwt.pt")
+    assert check([["«Sono", "condannato", "alla", "leadership»", ".", "«", '"sì"', "l'"]]) == [
+        ["«", "Sono", "condannato", "alla", "leadership", "»", ".", "«", '"', "sì", '"', "l'"]]
+
+
+@pytest.mark.models
+@needs_models
+def test_a_quotation_mark_left_on_a_word_keeps_the_text_offsets() -> None:
+    doc = parse.parse("Berlusconi a Rimini: «Sono condannato alla leadership».", doc_id="citazione")
+    assert_exact_offsets(doc)
+    assert "leadership" in [w.text for s in doc.sentences for w in s.words]
+
+
 @pytest.mark.models
 @needs_models
 def test_names_with_the_arabic_article_and_single_quotes_are_read_as_written() -> None:
