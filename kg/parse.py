@@ -177,7 +177,8 @@ class ContractionCheck:
     else it is unmarked if they have it as one word, if it is a capitalized
     word inside the sentence (names carry no clitics), or if it is not a verb
     form with clitics.  A preposition with an article that the treebanks split
-    is marked where the tokenizer left it whole."""
+    is marked where the tokenizer left it whole, and a quotation mark left on
+    a word is split off it."""
 
     def __init__(self, single_words: Path, mwt_model: Path):
         import torch

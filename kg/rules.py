@@ -937,6 +937,9 @@ def _role_text(ctx: _Context, word: Word) -> str | None:
     return " ".join((head + text[lead[-1].end_char:span[-1].end_char]).lower().split())
 
 
+_QUOTATION_OPENS = re.compile(r":\s*[«\"“]")
+
+
 def _clause_text(ctx: _Context, word: Word) -> str:
     ids = [word.id] + [w.id for w in ctx.descendants(word) if w.id not in ctx.silent]
     first, last = ctx.sentence.word(min(ids)), ctx.sentence.word(max(ids))
@@ -945,9 +948,6 @@ def _clause_text(ctx: _Context, word: Word) -> str:
     # said the quotation; its marks and full stop are no part of what was said
     quoted = _QUOTATION_OPENS.search(text)
     return " ".join(text[quoted.end() if quoted else 0:].split()).strip(" \"“”«»,.;:")
-
-
-_QUOTATION_OPENS = re.compile(r":\s*[«\"“]")
 
 
 LONG_SENTENCE = 40
