@@ -352,8 +352,17 @@ class _Context:
     def role(self, word: Word) -> tuple[str, ...] | None:
         """The role a word starts (``Lexicon.role_at``), once per word: rules ask often."""
         if word.id not in self.roles:
-            self.roles[word.id] = self.lexicon.role_at(self.sentence, word)
+            antecedent = self.elliptic_antecedent(word)
+            self.roles[word.id] = self.lexicon.role_at(self.sentence, antecedent or word)
         return self.roles[word.id]
+
+    def elliptic_antecedent(self, word: Word) -> Word | None:
+        """The role noun an elliptic "quello" stands for: the last one before it
+        ("il ministro dell'Interno X e quello al Lavoro Y")."""
+        if not elliptic_role(self.sentence, word):
+            return None
+        return next((w for w in reversed(self.sentence.words[:word.id - 1])
+                     if w.upos == "NOUN" and self.lexicon.role_at(self.sentence, w)), None)
 
     def anchors(self, attrs) -> Iterable[Word]:
         """Words that may match a pattern's first node, narrowed by its lemma
@@ -926,7 +935,10 @@ def _enumerated(ctx: _Context, word: Word) -> list[Word]:
 def _role_text(ctx: _Context, word: Word) -> str | None:
     match = ctx.lexicon.role_match(ctx.sentence, word)
     if match is None:
-        return None
+        # an elliptic "quello" holds the office of the role noun it stands for, whose own
+        # complements are another body's ("il presidente del Senato X e quello della Camera Y")
+        antecedent = ctx.elliptic_antecedent(word)
+        return antecedent.lemma.lower() if antecedent else None
     role, span = match
     # the text, so contractions stay whole ("capo dello stato"); one person's
     # title is singular: "i presidenti" -> "presidente", "i capigruppo" -> "capogruppo"
