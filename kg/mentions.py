@@ -812,7 +812,7 @@ def _mention(doc: Document, sentence: Sentence, start: int, end: int, type_: str
             and _name_particle(doc, sentence, sentence.word(start))):
         start += 1
     # a sentence that opens with its verb puts a capital on it, and the NER may take it into the
-    # name that follows: "Ruggisce Rosi da Perugia: ..."
+    # name that follows: "Tuona Mario Neri dal palco: ..."
     if start == 1 < end and sentence.word(start).upos == "VERB" and sentence.word(start).feat("VerbForm") == "Fin":
         start += 1
     text, s, e = _span_text(doc, sentence, start, end)

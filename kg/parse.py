@@ -208,7 +208,7 @@ class ContractionCheck:
         return out
 
 
-# A quotation mark the tokenizer left on a word ("leadership»", "«Il"): the
+# A quotation mark the tokenizer left on a word ("legislatura»", "«Il"): the
 # treebanks always split it off, and the parser reads a glued one as part of a name.
 _GLUED_QUOTE = re.compile(r"^([«“\"]?)(.*?\w.*?)([»”\"]?)$")
 

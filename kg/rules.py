@@ -362,7 +362,7 @@ class _Context:
         if not elliptic_role(self.sentence, word):
             return None
         return next((w for w in reversed(self.sentence.words[:word.id - 1])
-                     if w.upos == "NOUN" and self.lexicon.role_at(self.sentence, w)), None)
+                     if w.upos == "NOUN" and self.role(w)), None)
 
     def anchors(self, attrs) -> Iterable[Word]:
         """Words that may match a pattern's first node, narrowed by its lemma

@@ -491,7 +491,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
                         help="override one budget setting (repeatable): a stage's minutes, e.g. "
                              "ner_finetune=100, or pos_batch, depparse_batch, mwt_epochs, lemma_epochs, "
-                             "charlm_hidden, eval_interval, ner_optim (sgd, adam, adamax), ner_lr, ner_batch")
+                             f"charlm_hidden, eval_interval, ner_optim ({', '.join(NER_OPTIMIZERS)}), ner_lr, ner_batch")
     parser.add_argument("--start", type=Path, default=None,
                         help="a shipped model directory to continue from (pos resumes its tagger.pt, depparse "
                              "its parser.pt and ner_finetune its nertagger.pt; its pretrain.pt is used as "

@@ -309,7 +309,7 @@ def test_a_lexicon_word_yaml_reads_as_a_boolean_is_refused() -> None:
 
 
 def test_a_verb_that_opens_the_sentence_is_no_part_of_the_name_after_it():
-    rows = [("Ruggisce", "ruggire", "VERB", "Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin", 0, "root", "B-PER"),
+    rows = [("Tuona", "tuonare", "VERB", "Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin", 0, "root", "B-PER"),
             ("Mario", "Mario", "PROPN", "_", 1, "obj", "I-PER"),
             ("Rossi", "Rossi", "PROPN", "_", 2, "flat:name", "E-PER")]
     text = "\n".join("\t".join([str(i), form, lemma, upos, "_", feats, str(head), deprel, "_", f"NER={ner}"])
