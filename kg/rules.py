@@ -465,7 +465,8 @@ def _closes_a_list(ctx: _Context, word: Word) -> bool:
     return False
 
 
-_QUOTE_MARKS = ("«", "“", '"')
+_CLOSING_MARKS = {"«": "»", "“": "”", '"': '"'}
+_QUOTE_MARKS = tuple(_CLOSING_MARKS)
 
 
 def _opens_quote(ctx: _Context, word: Word) -> bool:
@@ -955,11 +956,36 @@ _QUOTATION_OPENS = re.compile(r":\s*[«\"“]")
 def _clause_text(ctx: _Context, word: Word) -> str:
     ids = [word.id] + [w.id for w in ctx.descendants(word) if w.id not in ctx.silent]
     first, last = ctx.sentence.word(min(ids)), ctx.sentence.word(max(ids))
+    # "che ha dichiarato: «...»": a speech verb with nothing said in its own clause
+    said_nothing = all(ctx.sentence.word(i).upos == "PUNCT" for i in ids if i > word.id)
+    quotation = _quotation_after(ctx, last) if said_nothing and ctx.lexicon.speech_verb(word) else None
+    if quotation:
+        return quotation
     text = ctx.annotated.document.text[first.start_char:last.end_char]
     # a clause that introduces a quotation ("Carlo Neri: «...»", "getta acqua sul fuoco: «...»")
     # said the quotation; its marks and full stop are no part of what was said
     quoted = _QUOTATION_OPENS.search(text)
     return " ".join(text[quoted.end() if quoted else 0:].split()).strip(" \"“”«»,.;:")
+
+
+def _quotation_after(ctx: _Context, last: Word) -> str | None:
+    """What a clause that ends at a colon quotes ("che ha dichiarato: «...»"), where the parser
+    hung the quotation elsewhere or the tokenizer began a sentence with it, as the treebanks
+    split them: the quotation's text without its marks."""
+    after = ctx.sentence.words[last.id - 1:] if last.text == ":" else ctx.sentence.words[last.id:]
+    if not after or after[0].text != ":":
+        return None
+    after = after[1:]
+    sentences = ctx.annotated.document.sentences
+    if all(w.upos == "PUNCT" and w.text not in _CLOSING_MARKS for w in after) \
+            and ctx.sentence.index + 1 < len(sentences):
+        after = sentences[ctx.sentence.index + 1].words
+    if not after or after[0].text not in _CLOSING_MARKS:
+        return None
+    closing = next((w for w in after[1:] if w.text == _CLOSING_MARKS[after[0].text]), None)
+    end = closing.start_char if closing else after[-1].end_char
+    text = ctx.annotated.document.text[after[0].end_char:end]
+    return " ".join(text.split()).strip(" \"“”«»,.;:") or None
 
 
 LONG_SENTENCE = 40
