@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
@@ -994,12 +994,15 @@ def _join_hyphenated(doc: Document, sentence: Sentence, found: list[Mention]) ->
     """Hyphenated names split by the tokenizer ("Jean - Louis Georgelin",
     "Padoa - Schioppa") are one name: a name mention runs on over a hyphen
     written with no spaces to the next capitalized word (and the mention
-    that starts there, if any)."""
+    that starts there, if any).  A name of another type the NER ran on from
+    that word keeps the rest: "regione Emilia-|Romagna Stefano Bonaccini"."""
     out: list[Mention] = []
     by_start = {m.start: m for m in found}
-    skip: set[int] = set()
+    rest: dict[int, Mention | None] = {}
     for m in found:
-        if m.start in skip:
+        if m.start in rest:
+            if rest[m.start] is not None:
+                out.append(rest[m.start])
             continue
         end = m.end
         while m.type in (PERSON, ORGANIZATION, PLACE) and end + 2 <= len(sentence.words):
@@ -1009,8 +1012,15 @@ def _join_hyphenated(doc: Document, sentence: Sentence, found: list[Mention]) ->
                 break
             end = nxt.id
             if end in by_start:
-                skip.add(end)
-                end = by_start[end].end
+                following = by_start[end]
+                if following.type == m.type or following.end == end:
+                    rest[end] = None
+                    end = following.end
+                else:
+                    text, start_char, end_char = _span_text(doc, sentence, end + 1, following.end)
+                    rest[end] = replace(following, start=end + 1, text=text, start_char=start_char,
+                                        end_char=end_char)
+                    break
         if end != m.end:
             text, start_char, end_char = _span_text(doc, sentence, m.start, end)
             m = Mention(sentence=m.sentence, start=m.start, end=end, text=text, type=m.type, source=m.source,
