@@ -59,7 +59,7 @@ OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
          "DEMONYM", "PROFESSION", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OPENS_QUOTE",
          "OWNER", "SUBJECT", "INVERTED")
-FORMS = ("entity", "role", "country", "date", "clause")
+FORMS = ("entity", "role", "country", "date", "clause", "quotation")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
 FILE_KEYS = {"version", "rules", "inferences"}
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
@@ -956,11 +956,6 @@ _QUOTATION_OPENS = re.compile(r":\s*[«\"“]")
 def _clause_text(ctx: _Context, word: Word) -> str:
     ids = [word.id] + [w.id for w in ctx.descendants(word) if w.id not in ctx.silent]
     first, last = ctx.sentence.word(min(ids)), ctx.sentence.word(max(ids))
-    # "che ha dichiarato: «...»": a speech verb with nothing said in its own clause
-    said_nothing = all(ctx.sentence.word(i).upos == "PUNCT" for i in ids if i > word.id)
-    quotation = _quotation_after(ctx, last) if said_nothing and ctx.lexicon.speech_verb(word) else None
-    if quotation:
-        return quotation
     text = ctx.annotated.document.text[first.start_char:last.end_char]
     # a clause that introduces a quotation ("Carlo Neri: «...»", "getta acqua sul fuoco: «...»")
     # said the quotation; its marks and full stop are no part of what was said
@@ -968,24 +963,24 @@ def _clause_text(ctx: _Context, word: Word) -> str:
     return " ".join(text[quoted.end() if quoted else 0:].split()).strip(" \"“”«»,.;:")
 
 
-def _quotation_after(ctx: _Context, last: Word) -> str | None:
-    """What a clause that ends at a colon quotes ("che ha dichiarato: «...»"), where the parser
-    hung the quotation elsewhere or the tokenizer began a sentence with it, as the treebanks
-    split them: the quotation's text without its marks."""
-    after = ctx.sentence.words[last.id - 1:] if last.text == ":" else ctx.sentence.words[last.id:]
-    if not after or after[0].text != ":":
-        return None
-    after = after[1:]
+def _quotation_text(ctx: _Context, colon: Word) -> str:
+    """What a colon introduces, wherever the parser hung it: the quotation after it up to its
+    closing mark, the rest of the sentence where nothing is quoted, or the quotation that opens
+    the next sentence where the colon ends its own (as the treebanks split them); "" where
+    nothing follows."""
+    after = ctx.sentence.words[colon.id:]
     sentences = ctx.annotated.document.sentences
     if all(w.upos == "PUNCT" and w.text not in _CLOSING_MARKS for w in after) \
             and ctx.sentence.index + 1 < len(sentences):
         after = sentences[ctx.sentence.index + 1].words
-    if not after or after[0].text not in _CLOSING_MARKS:
-        return None
-    closing = next((w for w in after[1:] if w.text == _CLOSING_MARKS[after[0].text]), None)
-    end = closing.start_char if closing else after[-1].end_char
-    text = ctx.annotated.document.text[after[0].end_char:end]
-    return " ".join(text.split()).strip(" \"“”«»,.;:") or None
+        if after[0].text not in _CLOSING_MARKS:
+            return ""
+    if not after:
+        return ""
+    closing = _CLOSING_MARKS.get(after[0].text)
+    end = next((w for w in after[1:] if w.text == closing), None) if closing else None
+    text = ctx.annotated.document.text[after[0].start_char:end.start_char if end else after[-1].end_char]
+    return " ".join(text.split()).strip(" \"“”«»,.;:")
 
 
 LONG_SENTENCE = 40
@@ -1006,6 +1001,8 @@ def _negated(ctx: _Context, rule: Rule, bound: dict[str, Word]) -> bool:
     """"Haftar non ha partecipato al summit": a negated word of the match
     states that the fact does not hold.  Quoted or reported content is not
     the fact, so "ha detto che non verrà" still says something."""
+    if any(emit.form == "quotation" for emit in rule.emits):
+        return False  # what follows a colon is said, whatever the clause before it denies ("non nasconde: «...»")
     content = {emit.object for emit in rule.emits if emit.form == "clause"}
     return any(c.deprel.startswith("advmod") and c.lemma.lower() in NEGATIONS
                for name, word in bound.items() if name not in content
@@ -1089,8 +1086,11 @@ class Emitter:
         if emit.form == "date":
             date = self.annotated.word_date.get((ctx.sentence.index, word.id))
             return [(date.isoformat(), "date")] if date else []
-        if emit.form == "clause":
-            return [(_clause_text(ctx, word), "string")]
+        if emit.form in ("clause", "quotation"):
+            # where no quotation follows the colon, the clause it ends is what was said
+            text = (emit.form == "quotation" and _quotation_text(ctx, word)) \
+                or _clause_text(ctx, ctx.sentence.word(word.head) if emit.form == "quotation" else word)
+            return [(text, "string")] if text else []
         country = self.lexicon.country_of(word)  # form == "country"
         if not country:
             return []

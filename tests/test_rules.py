@@ -88,6 +88,14 @@ def test_every_rule_is_exercised_by_a_fixture_sentence():
     assert not unexercised, f"rules no fixture sentence exercises: {unexercised}"
 
 
+def test_the_facts_of_every_fixture_sentence_make_a_graph_that_conforms_to_the_shapes():
+    from kg import rdf
+
+    documents = [from_conllu(block.values[0], f"fixture-{n}") for n, block in enumerate(blocks())]
+    conforms, report = rdf.validate(rdf.to_graph(extract(documents)))
+    assert conforms, report
+
+
 def test_min_confidence_drops_less_trusted_facts_and_long_sentences_lower_confidence():
     from kg.rules import LONG_SENTENCE, parse_reliability
     from kg.types import Sentence
