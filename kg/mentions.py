@@ -1103,10 +1103,15 @@ def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Men
     # a compound is part of the event's name: "conferenza stampa" (often parsed as a bare nmod),
     # and so are the adjectives right after it ("incidente stradale", "cerimonia funebre"): news
     # names the event by them, and the bare noun stays an alternative label
-    while end < len(sentence.words) and (nxt := sentence.word(end + 1)).head == noun.id and (
-            nxt.deprel == "compound" or nxt.deprel == "nmod" and nxt.upos == "NOUN"
-            and not sentence.children(nxt.id) or type_ == EVENT and nxt.deprel == "amod" and nxt.upos == "ADJ"):
-        end += 1
+    while True:
+        if end < len(sentence.words) and (nxt := sentence.word(end + 1)).head == noun.id and (
+                nxt.deprel == "compound" or nxt.deprel == "nmod" and nxt.upos == "NOUN"
+                and not sentence.children(nxt.id) or type_ == EVENT and nxt.deprel == "amod" and nxt.upos == "ADJ"):
+            end += 1
+        elif type_ == EVENT and (kind := _kind_complement(sentence, noun, end)):
+            end = kind
+        else:
+            break
     for m in named:
         between = [w for i in range(noun.id + 1, m.start)
                    if not ((w := sentence.word(i)).head == noun.id and w.deprel == "amod" and i <= end)]
@@ -1119,6 +1124,18 @@ def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Men
     text, start_char, end_char = _span_text(doc, sentence, noun.id, end)
     return Mention(sentence=sentence.index, start=noun.id, end=noun.id, text=text, type=type_, source=type_.lower(),
                    start_char=start_char, end_char=end_char)
+
+
+def _kind_complement(sentence: Sentence, noun: Word, end: int) -> int | None:
+    """The noun of a "di" complement with no article right after ``end`` that says what kind of
+    event ``noun`` is ("cerimonia | di chiusura", "incontro | di pugilato"): part of its name."""
+    if end + 2 > len(sentence.words):
+        return None
+    di, kind = sentence.word(end + 1), sentence.word(end + 2)
+    if di.lemma.lower() == "di" and di.upos == "ADP" and di.head == kind.id and kind.head == noun.id \
+            and kind.deprel == "nmod" and kind.upos == "NOUN" and kind.text.islower():
+        return kind.id
+    return None
 
 
 def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | None:
