@@ -891,7 +891,8 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             end = _untaken_end(sentence, w.id, _group_end(sentence, w, proper_only=True), taken)
             if end > w.id:
                 add(w.id, end, PLACE, "site")
-        elif w.upos == "NOUN" and w.text[:1].islower() and (body := lexicon.institution_at(sentence, w)):
+        elif w.upos == "NOUN" and w.text[:1].islower() and (body := lexicon.institution_at(sentence, w)) \
+                and not _portfolio(sentence, w):
             end = _untaken_end(sentence, w.id, max(w.id + len(body) - 1, _group_end(sentence, w)), taken)
             add(w.id, end, ORGANIZATION, "body")
     for w in sentence.words:
@@ -1124,6 +1125,17 @@ def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Men
     text, start_char, end_char = _span_text(doc, sentence, noun.id, end)
     return Mention(sentence=sentence.index, start=noun.id, end=noun.id, text=text, type=type_, source=type_.lower(),
                    start_char=start_char, end_char=end_char)
+
+
+_PORTFOLIO_HOLDERS = {"ministro", "ministra", "ministero", "viceministro", "sottosegretario", "dicastero",
+                      "assessore", "assessora", "assessorato"}
+
+
+def _portfolio(sentence: Sentence, noun: Word) -> bool:
+    """A noun that names a minister's field, not a body: "ministro dell'università e della
+    Ricerca", "assessore alla sanità"."""
+    return noun.head > 0 and sentence.word(noun.head).lemma.lower() in _PORTFOLIO_HOLDERS \
+        and noun.deprel == "nmod"
 
 
 def _kind_complement(sentence: Sentence, noun: Word, end: int) -> int | None:
