@@ -995,8 +995,8 @@ def _join_hyphenated(doc: Document, sentence: Sentence, found: list[Mention]) ->
     """Hyphenated names split by the tokenizer ("Jean - Louis Georgelin",
     "Padoa - Schioppa") are one name: a name mention runs on over a hyphen
     written with no spaces to the next capitalized word (and the mention
-    that starts there, if any).  A name of another type the NER ran on from
-    that word keeps the rest: "regione Emilia-|Romagna Stefano Bonaccini"."""
+    that starts there, if any).  A person's name the NER ran on from that
+    word keeps the rest: "la regione Emilia-|Romagna Carlo Neri"."""
     out: list[Mention] = []
     by_start = {m.start: m for m in found}
     rest: dict[int, Mention | None] = {}
@@ -1006,15 +1006,11 @@ def _join_hyphenated(doc: Document, sentence: Sentence, found: list[Mention]) ->
                 out.append(rest[m.start])
             continue
         end = m.end
-        while m.type in (PERSON, ORGANIZATION, PLACE) and end + 2 <= len(sentence.words):
-            dash, nxt = sentence.word(end + 1), sentence.word(end + 2)
-            glued = doc.text[sentence.word(end).end_char:nxt.start_char] in _HYPHENS
-            if dash.text not in _HYPHENS or not glued or not nxt.text[:1].isupper():
-                break
+        while m.type in (PERSON, ORGANIZATION, PLACE) and (nxt := _after_hyphen(doc, sentence, end)):
             end = nxt.id
             if end in by_start:
                 following = by_start[end]
-                if following.type == m.type or following.end == end:
+                if following.type in (m.type, ORGANIZATION, PLACE) or following.end == end:
                     rest[end] = None
                     end = following.end
                 else:
@@ -1028,6 +1024,21 @@ def _join_hyphenated(doc: Document, sentence: Sentence, found: list[Mention]) ->
                         start_char=start_char, end_char=end_char)
         out.append(m)
     return out
+
+
+def _after_hyphen(doc: Document, sentence: Sentence, end: int) -> Word | None:
+    """The capitalized word a hyphen written with no spaces joins to word ``end``: "Padoa | - |
+    Schioppa", or "Emilia- | Romagna" where the tokenizer left the hyphen on the word."""
+    last, n = sentence.word(end), len(sentence.words)
+    if last.text[-1:] in _HYPHENS and len(last.text) > 1 and end < n:
+        nxt = sentence.word(end + 1)
+        glued = last.end_char == nxt.start_char
+    elif end + 2 <= n and sentence.word(end + 1).text in _HYPHENS:
+        nxt = sentence.word(end + 2)
+        glued = doc.text[last.end_char:nxt.start_char] in _HYPHENS
+    else:
+        return None
+    return nxt if glued and nxt.text[:1].isupper() else None
 
 
 def _join_particles(doc: Document, sentence: Sentence, found: list[Mention]) -> list[Mention]:
@@ -1132,15 +1143,15 @@ _PORTFOLIO_HOLDERS = {"ministro", "ministra", "ministero", "viceministro", "sott
 
 
 def _portfolio(sentence: Sentence, noun: Word) -> bool:
-    """A noun that names a minister's field, not a body: "ministro dell'università e della
-    Ricerca", "assessore alla sanità"."""
+    """A noun that names a minister's field, not a body: "ministro dell'università",
+    "assessore alla sanità"."""
     return noun.head > 0 and sentence.word(noun.head).lemma.lower() in _PORTFOLIO_HOLDERS \
         and noun.deprel == "nmod"
 
 
 def _kind_complement(sentence: Sentence, noun: Word, end: int) -> int | None:
     """The noun of a "di" complement with no article right after ``end`` that says what kind of
-    event ``noun`` is ("cerimonia | di chiusura", "incontro | di pugilato"): part of its name."""
+    event ``noun`` is ("torneo | di tennis", "conferenza | di pace"): part of its name."""
     if end + 2 > len(sentence.words):
         return None
     di, kind = sentence.word(end + 1), sentence.word(end + 2)
