@@ -1165,11 +1165,19 @@ def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | 
     """Word id of a facility noun right before a name, or across "di"+article: cinema Odeon,
     palazzo dell'Eliseo."""
     i = start - 1
-    while i >= 1 and sentence.word(i).upos in ("ADP", "DET"):
+    # "piazza | in tutta la | Tunisia" is no site's name
+    while i >= 1 and _article_or_di(sentence.word(i)):
         i -= 1
     if i >= 1 and sentence.word(i).lemma.lower() in lexicon.facility_heads:
         return i
     return None
+
+
+def _article_or_di(word: Word) -> bool:
+    """An article, or "di" alone or fused with one ("del", "dell'")."""
+    if word.upos == "DET":
+        return word.lemma.lower() in ("il", "lo", "uno")
+    return word.upos == "ADP" and (word.lemma.lower() == "di" or word.text.lower().startswith(("del", "dei", "degli")))
 
 
 def _has_name_tail(sentence: Sentence, head: Word) -> bool:

@@ -793,6 +793,13 @@ def _alike(ctx: _Context, a: Entity, b: Entity) -> bool:
         e.type in (ORGANIZATION, PLACE) and normalize_name(e.label) in ctx.lexicon.countries for e in (a, b))
 
 
+def _co_subjects(ctx: _Context, a: Entity, b: Entity) -> bool:
+    """Whether coordination can join two subjects: entities alike, or any two that can act ("il
+    governo e il ministro hanno annunciato", "tra la Juventus e la Lazio" however the NER typed
+    them); an event is joined by events only ("proteste e scontri ..., il leader X")."""
+    return _alike(ctx, a, b) or not {a.type, b.type} & {EVENT, PROPOSAL}
+
+
 _LIST_ADVERBS = {"infine", "anche", "poi", "inoltre", "nonché", "prima", "quindi"}
 _LIST_PHRASES = {("da", "ultimo"), ("per", "ultimo")}
 
@@ -1040,11 +1047,12 @@ class Emitter:
             office = ctx.role(head) is not None and head in ctx.ancestors(bound[emit.object])
             spread = _spread(ctx, head, emit.lists, office or emit.form == "role") + _co_agents(ctx, head, bound) \
                 if emit.coordination else [head]
+            first = _resolve(ctx, head)
             subjects = list(dict.fromkeys(
                 e.key for w in spread
                 if (e := _resolve(ctx, w))
                 and (w is head or (emit.form != "role" or not ctx.role(w))
-                     and not (office and _own_office(ctx, w)))))
+                     and not (office and _own_office(ctx, w)) and (first is None or _co_subjects(ctx, e, first)))))
             objects = self._objects(ctx, emit, bound[emit.object])
             # "i presidenti di Camera e Senato, X e Y": as many names as bodies pair up in order
             if _plural_role_names(ctx, head) and emit.form == "entity" and len(subjects) == len(objects) > 1:
