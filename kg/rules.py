@@ -1017,9 +1017,10 @@ def _negated(ctx: _Context, rule: Rule, bound: dict[str, Word]) -> bool:
 
 
 def _named_by(ctx: _Context, key: str, text: str) -> bool:
-    """Whether an entity's name is ``text`` ("il Papa", a person known by the office)."""
+    """Whether an entity's name is or holds ``text`` ("il Papa", a person known by the office;
+    "il Pontefice Cattolico", "l'arcivescovo Benigno Luigi Papa", whose name the role word is in)."""
     entity = ctx.entities.get(key)
-    return entity is not None and normalize_name(entity.label) == normalize_name(text)
+    return entity is not None and set(normalize_name(text).split()) <= set(normalize_name(entity.label).split())
 
 
 class Emitter:
