@@ -868,7 +868,10 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
 
     for start, end, label in ner_spans(sentence):
         site = _facility_before(sentence, start, lexicon)
-        if site is not None and label in ("LOC", "ORG"):
+        named_event = _event_head_before(sentence, start, lexicon)
+        if named_event is not None and label in ("LOC", "ORG"):
+            add(named_event, end, EVENT, "ner")  # "il GP di Spagna", "la Coppa di Francia"
+        elif site is not None and label in ("LOC", "ORG"):
             add(site, end, PLACE, "site")
         elif label in NER_TYPES:
             if label == "PER":
@@ -922,7 +925,10 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             end = w.id
             while end < len(sentence.words) and sentence.word(end + 1).upos == "PROPN" and end + 1 not in taken:
                 end += 1
-            if end > w.id and (w.lemma.lower() in lexicon.event_nouns or lexicon.names_event(sentence, w.id, end)):
+            year = end + 1 if end < len(sentence.words) and _is_year(sentence.word(end + 1)) else None
+            if year and lexicon.names_event(sentence, w.id, year):
+                add(w.id, year, EVENT, "propn")  # "i Giochi 1948"
+            elif end > w.id and (w.lemma.lower() in lexicon.event_nouns or lexicon.names_event(sentence, w.id, end)):
                 add(w.id, end, EVENT, "propn")  # "Uragano Sandy", "Festival Pucciniano"
             else:
                 add(w.id, end, PERSON if end > w.id else "", "propn")
@@ -1171,6 +1177,22 @@ def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | 
     if i >= 1 and sentence.word(i).lemma.lower() in lexicon.facility_heads:
         return i
     return None
+
+
+def _event_head_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | None:
+    """Word id of a capitalized head of an event's name right before a name, across "di" and an
+    article: "il GP | di | Spagna", "la Coppa | di | Francia"."""
+    i = start - 1
+    while i >= 1 and _article_or_di(sentence.word(i)):
+        i -= 1
+    if i < start - 1 and i >= 1 and sentence.word(i).text[:1].isupper() and i > 1 \
+            and sentence.word(i).lemma.lower() in lexicon.named_event_heads:
+        return i
+    return None
+
+
+def _is_year(word: Word) -> bool:
+    return word.upos == "NUM" and word.text.isdigit() and len(word.text) == 4
 
 
 def _article_or_di(word: Word) -> bool:
