@@ -870,7 +870,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         site = _facility_before(sentence, start, lexicon)
         named_event = _event_head_before(sentence, start, lexicon)
         if named_event is not None and label in ("LOC", "ORG"):
-            add(named_event, end, EVENT, "ner")  # "il GP di Spagna", "la Coppa di Francia"
+            add(named_event, end, EVENT, "ner")  # "il GP di Francia", "la Coppa di Germania"
         elif site is not None and label in ("LOC", "ORG"):
             add(site, end, PLACE, "site")
         elif label in NER_TYPES:
@@ -927,7 +927,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
                 end += 1
             year = end + 1 if end < len(sentence.words) and _is_year(sentence.word(end + 1)) else None
             if year and lexicon.names_event(sentence, w.id, year):
-                add(w.id, year, EVENT, "propn")  # "i Giochi 1948"
+                add(w.id, year, EVENT, "propn")  # "i Giochi 1960"
             elif end > w.id and (w.lemma.lower() in lexicon.event_nouns or lexicon.names_event(sentence, w.id, end)):
                 add(w.id, end, EVENT, "propn")  # "Uragano Sandy", "Festival Pucciniano"
             else:
@@ -1171,7 +1171,7 @@ def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | 
     """Word id of a facility noun right before a name, or across "di"+article: cinema Odeon,
     palazzo dell'Eliseo."""
     i = start - 1
-    # "piazza | in tutta la | Tunisia" is no site's name
+    # "piazza | in tutta la | Grecia" is no site's name
     while i >= 1 and _article_or_di(sentence.word(i)):
         i -= 1
     if i >= 1 and sentence.word(i).lemma.lower() in lexicon.facility_heads:
@@ -1181,11 +1181,11 @@ def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | 
 
 def _event_head_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | None:
     """Word id of a capitalized head of an event's name right before a name, across "di" and an
-    article: "il GP | di | Spagna", "la Coppa | di | Francia"."""
+    article: "il GP | di | Francia", "la Coppa | di | Germania"."""
     i = start - 1
     while i >= 1 and _article_or_di(sentence.word(i)):
         i -= 1
-    if i < start - 1 and i >= 1 and sentence.word(i).text[:1].isupper() and i > 1 \
+    if 1 < i < start - 1 and sentence.word(i).text[:1].isupper() \
             and sentence.word(i).lemma.lower() in lexicon.named_event_heads:
         return i
     return None

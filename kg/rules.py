@@ -795,8 +795,8 @@ def _alike(ctx: _Context, a: Entity, b: Entity) -> bool:
 
 def _co_subjects(ctx: _Context, a: Entity, b: Entity) -> bool:
     """Whether coordination can join two subjects: entities alike, or any two that can act ("il
-    governo e il ministro hanno annunciato", "tra la Juventus e la Lazio" however the NER typed
-    them); an event is joined by events only ("proteste e scontri ..., il leader X")."""
+    governo e il ministro hanno annunciato", "tra il Napoli e la Roma" however the NER typed
+    them); an event is joined by events only ("manifestazioni e cortei ..., il leader X")."""
     return _alike(ctx, a, b) or not {a.type, b.type} & {EVENT, PROPOSAL}
 
 
@@ -1018,7 +1018,7 @@ def _negated(ctx: _Context, rule: Rule, bound: dict[str, Word]) -> bool:
 
 def _named_by(ctx: _Context, key: str, text: str) -> bool:
     """Whether an entity's name is or holds ``text`` ("il Papa", a person known by the office;
-    "il Pontefice Cattolico", "l'arcivescovo Benigno Luigi Papa", whose name the role word is in)."""
+    "il vescovo Luigi Papa", whose name the role word is in)."""
     entity = ctx.entities.get(key)
     return entity is not None and set(normalize_name(text).split()) <= set(normalize_name(entity.label).split())
 
