@@ -960,14 +960,40 @@ def _role_text(ctx: _Context, word: Word) -> str | None:
 _QUOTATION_OPENS = re.compile(r":\s*[«\"“]")
 
 
-def _clause_text(ctx: _Context, word: Word) -> str:
-    ids = [word.id] + [w.id for w in ctx.descendants(word) if w.id not in ctx.silent]
-    first, last = ctx.sentence.word(min(ids)), ctx.sentence.word(max(ids))
-    text = ctx.annotated.document.text[first.start_char:last.end_char]
+def _clause_text(ctx: _Context, word: Word, speaker: Word | None = None) -> str:
+    ids = {word.id} | {w.id for w in ctx.descendants(word) if w.id not in ctx.silent}
+    if speaker is not None and speaker.id in ids and speaker.id != word.id:
+        # the speaker inside what is reported ("... - commenta il colonnello X - ...", "secondo X,
+        # ..."): the phrase that names the speaker is no part of what was said
+        top = speaker
+        while top.head != word.id:
+            top = ctx.sentence.word(top.head)
+        named = _resolve(ctx, speaker)
+        for phrase in [top] + [c for c in ctx.children.get(word.id, ()) if named and _resolve(ctx, c) == named]:
+            ids -= {phrase.id} | {w.id for w in ctx.descendants(phrase)}
+    text = " ".join(_run_text(ctx, run) for run in _runs(sorted(ids)))
     # a clause that introduces a quotation ("Carlo Neri: «...»", "getta acqua sul fuoco: «...»")
     # said the quotation; its marks and full stop are no part of what was said
     quoted = _QUOTATION_OPENS.search(text)
     return " ".join(text[quoted.end() if quoted else 0:].split()).strip(" \"“”«»,.;:")
+
+
+def _runs(ids: list[int]) -> list[list[int]]:
+    """Consecutive word ids in runs: [1, 2, 5, 6] -> [[1, 2], [5, 6]]."""
+    runs: list[list[int]] = []
+    for i in ids:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def _run_text(ctx: _Context, run: list[int]) -> str:
+    """The text of consecutive words, without the commas and dashes left at its edges where a
+    phrase was taken out of it."""
+    text = ctx.annotated.document.text[ctx.sentence.word(run[0]).start_char:ctx.sentence.word(run[-1]).end_char]
+    return text.strip(" ,;-–—")
 
 
 def _quotation_text(ctx: _Context, colon: Word) -> str:
@@ -1054,7 +1080,7 @@ class Emitter:
                 if (e := _resolve(ctx, w))
                 and (w is head or (emit.form != "role" or not ctx.role(w))
                      and not (office and _own_office(ctx, w)) and (first is None or _co_subjects(ctx, e, first)))))
-            objects = self._objects(ctx, emit, bound[emit.object])
+            objects = self._objects(ctx, emit, bound[emit.object], head)
             # "i presidenti di Camera e Senato, X e Y": as many names as bodies pair up in order
             if _plural_role_names(ctx, head) and emit.form == "entity" and len(subjects) == len(objects) > 1:
                 pairs = [(s, [o]) for s, o in zip(subjects, objects)]
@@ -1080,7 +1106,7 @@ class Emitter:
             last += 1
         return list(ctx.sentence.words[first - 1:last])
 
-    def _objects(self, ctx: _Context, emit: Emit, word: Word) -> list[tuple[str, str | None]]:
+    def _objects(self, ctx: _Context, emit: Emit, word: Word, subject: Word) -> list[tuple[str, str | None]]:
         if emit.form == "entity":
             # coordination joins like with like: "della Corte costituzionale Franco Bile, i ministri X"
             # hangs the ministers on the court, and they are no second body
@@ -1098,7 +1124,7 @@ class Emitter:
         if emit.form in ("clause", "quotation"):
             # where no quotation follows the colon, the clause it ends is what was said
             text = (emit.form == "quotation" and _quotation_text(ctx, word)) \
-                or _clause_text(ctx, ctx.sentence.word(word.head) if emit.form == "quotation" else word)
+                or _clause_text(ctx, ctx.sentence.word(word.head) if emit.form == "quotation" else word, subject)
             return [(text, "string")] if text else []
         country = self.lexicon.country_of(word)  # form == "country"
         if not country:
