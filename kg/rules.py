@@ -975,7 +975,7 @@ def _clause_text(ctx: _Context, word: Word, speaker: Word | None = None) -> str:
     # a clause that introduces a quotation ("Carlo Neri: «...»", "getta acqua sul fuoco: «...»")
     # said the quotation; its marks and full stop are no part of what was said
     quoted = _QUOTATION_OPENS.search(text)
-    return " ".join(text[quoted.end() if quoted else 0:].split()).strip(" \"“”«»,.;:")
+    return _tidy(text[quoted.end() if quoted else 0:])
 
 
 def _runs(ids: list[int]) -> list[list[int]]:
@@ -1013,7 +1013,24 @@ def _quotation_text(ctx: _Context, colon: Word) -> str:
     closing = _CLOSING_MARKS.get(after[0].text)
     end = next((w for w in after[1:] if w.text == closing), None) if closing else None
     text = ctx.annotated.document.text[after[0].start_char:end.start_char if end else after[-1].end_char]
-    return " ".join(text.split()).strip(" \"“”«»,.;:")
+    return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    """What was said, one line, without the punctuation around it: a quotation mark at either end
+    goes where its partner is not in the text, or where the pair encloses it all; a quotation
+    opened inside it is closed ('che «non cambierà nulla»')."""
+    text = " ".join(text.split()).strip(" ,.;:")
+    for opening, closing in (("«", "»"), ("“", "”"), ('"', '"')):
+        marks = [i for i, c in enumerate(text) if c in (opening, closing)]
+        if len(marks) == 2 and marks == [0, len(text) - 1]:
+            text = text[1:-1]
+        elif len(marks) == 1 and marks[0] in (0, len(text) - 1):
+            text = text[1:] if marks[0] == 0 else text[:-1]
+        elif len(marks) == 1 and opening != closing and text[marks[0]] == opening:
+            text += closing  # 'che «non cambierà nulla', the parser having left the closing mark out
+        text = text.strip(" ,.;:")
+    return text
 
 
 LONG_SENTENCE = 40

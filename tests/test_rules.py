@@ -157,3 +157,16 @@ def test_each_rule_matches_its_own_example_with_the_compact_models(rule_id, exam
     annotated = annotate(parse.parse(example))
     assert any(next(match(_Context(annotated, sentence, load_lexicon()), rule), None)
                for sentence in annotated.document.sentences), example
+
+
+@pytest.mark.parametrize("said, tidy", [
+    ("«La riforma è necessaria».", "La riforma è necessaria"),
+    ('"Una giornata storica"', "Una giornata storica"),
+    ("Siamo soddisfatti»", "Siamo soddisfatti"),
+    ("che «non cambierà nulla", "che «non cambierà nulla»"),
+    ("di «ricomposizione», ha detto", "di «ricomposizione», ha detto"),
+])
+def test_what_is_said_keeps_its_quotation_marks_paired(said, tidy):
+    from kg.rules import _tidy
+
+    assert _tidy(said) == tidy
