@@ -63,6 +63,7 @@ class Lexicon:
     state_nouns: frozenset[str]
     honorifics: frozenset[str]
     seat_institutions: frozenset[str]
+    portfolio_holders: frozenset[str]
     happening_nouns: frozenset[str]
 
     def names_event(self, sentence: Sentence, start: int, end: int, head_first: bool = True) -> bool:
@@ -253,6 +254,7 @@ def load_lexicon() -> Lexicon:
         state_nouns=frozenset(data["state_nouns"]),
         honorifics=frozenset(data["honorifics"]),
         seat_institutions=frozenset(data["seat_institutions"]),
+        portfolio_holders=frozenset(data["portfolio_holders"]),
         happening_nouns=frozenset(data["happening_nouns"]),
     )
 
@@ -895,7 +897,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             if end > w.id:
                 add(w.id, end, PLACE, "site")
         elif w.upos == "NOUN" and w.text[:1].islower() and (body := lexicon.institution_at(sentence, w)) \
-                and not _portfolio(sentence, w):
+                and not _portfolio(sentence, w, lexicon):
             end = _untaken_end(sentence, w.id, max(w.id + len(body) - 1, _group_end(sentence, w)), taken)
             add(w.id, end, ORGANIZATION, "body")
     for w in sentence.words:
@@ -1144,14 +1146,10 @@ def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Men
                    start_char=start_char, end_char=end_char)
 
 
-_PORTFOLIO_HOLDERS = {"ministro", "ministra", "ministero", "viceministro", "sottosegretario", "dicastero",
-                      "assessore", "assessora", "assessorato"}
-
-
-def _portfolio(sentence: Sentence, noun: Word) -> bool:
+def _portfolio(sentence: Sentence, noun: Word, lexicon: Lexicon) -> bool:
     """A noun that names a minister's field, not a body: "ministro dell'università",
     "assessore alla sanità"."""
-    return noun.head > 0 and sentence.word(noun.head).lemma.lower() in _PORTFOLIO_HOLDERS \
+    return noun.head > 0 and sentence.word(noun.head).lemma.lower() in lexicon.portfolio_holders \
         and noun.deprel == "nmod"
 
 
@@ -1170,25 +1168,27 @@ def _kind_complement(sentence: Sentence, noun: Word, end: int) -> int | None:
 def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | None:
     """Word id of a facility noun right before a name, or across "di"+article: cinema Odeon,
     palazzo dell'Eliseo."""
-    i = start - 1
-    # "piazza | in tutta la | Grecia" is no site's name
-    while i >= 1 and _article_or_di(sentence.word(i)):
-        i -= 1
-    if i >= 1 and sentence.word(i).lemma.lower() in lexicon.facility_heads:
-        return i
-    return None
+    i = _head_before(sentence, start)
+    return i if i >= 1 and sentence.word(i).lemma.lower() in lexicon.facility_heads else None
 
 
 def _event_head_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | None:
     """Word id of a capitalized head of an event's name right before a name, across "di" and an
     article: "il GP | di | Francia", "la Coppa | di | Germania"."""
-    i = start - 1
-    while i >= 1 and _article_or_di(sentence.word(i)):
-        i -= 1
+    i = _head_before(sentence, start)
     if 1 < i < start - 1 and sentence.word(i).text[:1].isupper() \
             and sentence.word(i).lemma.lower() in lexicon.named_event_heads:
         return i
     return None
+
+
+def _head_before(sentence: Sentence, start: int) -> int:
+    """Word id of the word before a name past the "di" and articles that link them (0 if none):
+    "palazzo | dell' | Eliseo"; "piazza | in tutta la | Grecia" links nothing."""
+    i = start - 1
+    while i >= 1 and _article_or_di(sentence.word(i)):
+        i -= 1
+    return i
 
 
 def _is_year(word: Word) -> bool:

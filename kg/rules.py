@@ -470,15 +470,21 @@ _QUOTE_MARKS = tuple(_CLOSING_MARKS)
 
 
 def _opens_quote(ctx: _Context, word: Word) -> bool:
-    """A colon a quotation follows, in its sentence or, where the colon ends the
-    sentence (as the treebanks split them), at the start of the next one."""
-    after = ctx.sentence.words[word.id:]
-    if after and after[0].text in _QUOTE_MARKS:
-        return True
+    """A colon a quotation follows, in its sentence or at the start of the next one."""
+    after = _after_colon(ctx, word)
+    return bool(after) and after[0].text in _QUOTE_MARKS
+
+
+def _after_colon(ctx: _Context, colon: Word) -> tuple[Word, ...]:
+    """The words a colon introduces: the rest of its sentence or, where the colon ends the
+    sentence (as the treebanks split them) and the next one opens with a quotation, that one."""
+    after = ctx.sentence.words[colon.id:]
     sentences = ctx.annotated.document.sentences
     following = ctx.sentence.index + 1
-    return all(w.upos == "PUNCT" for w in after) and following < len(sentences) \
-        and sentences[following].words[0].text in _QUOTE_MARKS
+    if not (after and after[0].text in _QUOTE_MARKS) and all(w.upos == "PUNCT" for w in after) \
+            and following < len(sentences) and sentences[following].words[0].text in _QUOTE_MARKS:
+        return tuple(sentences[following].words)
+    return tuple(after)
 
 
 def _country(ctx: _Context, word: Word) -> bool:
@@ -957,7 +963,7 @@ def _role_text(ctx: _Context, word: Word) -> str | None:
     return " ".join((head + text[lead[-1].end_char:span[-1].end_char]).lower().split())
 
 
-_QUOTATION_OPENS = re.compile(r":\s*[«\"“]")
+_QUOTATION_OPENS = re.compile(":\\s*[" + "".join(_QUOTE_MARKS) + "]")
 
 
 def _clause_text(ctx: _Context, word: Word, speaker: Word | None = None) -> str:
@@ -998,16 +1004,8 @@ def _run_text(ctx: _Context, run: list[int]) -> str:
 
 def _quotation_text(ctx: _Context, colon: Word) -> str:
     """What a colon introduces, wherever the parser hung it: the quotation after it up to its
-    closing mark, the rest of the sentence where nothing is quoted, or the quotation that opens
-    the next sentence where the colon ends its own (as the treebanks split them); "" where
-    nothing follows."""
-    after = ctx.sentence.words[colon.id:]
-    sentences = ctx.annotated.document.sentences
-    if all(w.upos == "PUNCT" and w.text not in _CLOSING_MARKS for w in after) \
-            and ctx.sentence.index + 1 < len(sentences):
-        after = sentences[ctx.sentence.index + 1].words
-        if after[0].text not in _CLOSING_MARKS:
-            return ""
+    closing mark, or the rest of the sentence where nothing is quoted; "" where nothing follows."""
+    after = _after_colon(ctx, colon)
     if not after:
         return ""
     closing = _CLOSING_MARKS.get(after[0].text)
@@ -1138,10 +1136,12 @@ class Emitter:
         if emit.form == "date":
             date = self.annotated.word_date.get((ctx.sentence.index, word.id))
             return [(date.isoformat(), "date")] if date else []
-        if emit.form in ("clause", "quotation"):
-            # where no quotation follows the colon, the clause it ends is what was said
-            text = (emit.form == "quotation" and _quotation_text(ctx, word)) \
-                or _clause_text(ctx, ctx.sentence.word(word.head) if emit.form == "quotation" else word, subject)
+        if emit.form == "quotation":
+            # where nothing follows the colon, the clause it ends is what was said
+            text = _quotation_text(ctx, word) or _clause_text(ctx, ctx.sentence.word(word.head), subject)
+            return [(text, "string")] if text else []
+        if emit.form == "clause":
+            text = _clause_text(ctx, word, subject)
             return [(text, "string")] if text else []
         country = self.lexicon.country_of(word)  # form == "country"
         if not country:
