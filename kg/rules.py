@@ -26,7 +26,8 @@ INVERTED (booleans).  Values: a scalar, {IN: [...]},
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
 descendants (none below another match),
 ``.`` / ``;`` immediately / anywhere before, ``<-`` the nearest matching word
-before LEFT, ``$++`` / ``$--`` a sibling to the right / left.
+before LEFT, ``$++`` / ``$--`` a sibling to the right / left, ``>++`` / ``>--`` a
+child to the right / left.
 
 An ``object`` is an entity unless ``form`` says otherwise: ``role`` (the
 role noun phrase as a string), ``country`` (the country of a demonym),
@@ -55,7 +56,7 @@ from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDoc
                       Provenance, Sentence, Word)
 from kg.vocab import KG
 
-OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--")
+OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", ">++", ">--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
          "DEMONYM", "PROFESSION", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OPENS_QUOTE",
          "OWNER", "SUBJECT", "INVERTED")
@@ -477,12 +478,13 @@ def _opens_quote(ctx: _Context, word: Word) -> bool:
 
 def _after_colon(ctx: _Context, colon: Word) -> tuple[Word, ...]:
     """The words a colon introduces: the rest of its sentence or, where the colon ends the
-    sentence (as the treebanks split them) and the next one opens with a quotation, that one."""
+    sentence (as the treebanks split them), the next one ("ha dichiarato: «...»", "ha
+    dichiarato: Siamo pronti.")."""
     after = ctx.sentence.words[colon.id:]
     sentences = ctx.annotated.document.sentences
     following = ctx.sentence.index + 1
     if not (after and after[0].text in _QUOTE_MARKS) and all(w.upos == "PUNCT" for w in after) \
-            and following < len(sentences) and sentences[following].words[0].text in _QUOTE_MARKS:
+            and following < len(sentences):
         return tuple(sentences[following].words)
     return tuple(after)
 
@@ -549,6 +551,10 @@ def _related(ctx: _Context, left: Word, op: str) -> Iterable[Word]:
     words = ctx.sentence.words
     if op == ">":
         return ctx.children.get(left.id, ())
+    if op == ">++":
+        return [w for w in ctx.children.get(left.id, ()) if w.id > left.id]
+    if op == ">--":
+        return [w for w in ctx.children.get(left.id, ()) if w.id < left.id]
     if op == "<":
         return (ctx.sentence.word(left.head),) if left.head else ()
     if op == ">>":
