@@ -32,7 +32,8 @@ child to the right / left.
 An ``object`` is an entity unless ``form`` says otherwise: ``role`` (the
 role noun phrase as a string), ``country`` (the country of a demonym),
 ``date`` (the normalized date, xsd:date), ``clause`` (the text of the node's
-subtree).  Subjects and entity objects spread over coordination ("Macron e
+subtree), ``quotation`` (what the colon node introduces), ``antecedent`` (what the
+node takes up: the clause before it, or the sentence before: "Lo ha detto X").  Subjects and entity objects spread over coordination ("Macron e
 Starmer"; with ``lists: true``, also over surface lists; with ``coordination:
 false``, not at all), relative pronouns take their antecedent, and role nouns stand for
 the person they introduce ("il segretario generale della NATO, Mark Rutte").
@@ -60,7 +61,7 @@ OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", ">++", ">--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
          "DEMONYM", "PROFESSION", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OPENS_QUOTE",
          "OWNER", "SUBJECT", "INVERTED")
-FORMS = ("entity", "role", "country", "date", "clause", "quotation")
+FORMS = ("entity", "role", "country", "date", "clause", "quotation", "antecedent")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
 FILE_KEYS = {"version", "rules", "inferences"}
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
@@ -1020,6 +1021,18 @@ def _quotation_text(ctx: _Context, colon: Word) -> str:
     return _tidy(text)
 
 
+def _antecedent_text(ctx: _Context, word: Word) -> str:
+    """What a pronoun at the head of a clause takes up ("«...», lo ha detto X", "Lo ha detto X",
+    "A rivelarlo è X"): the clause before it in its sentence or, where no verb comes before
+    it ("Ieri lo ha detto X"), the sentence before."""
+    before = ctx.sentence.words[:word.id - 1]
+    if any(w.upos in ("VERB", "AUX") for w in before):
+        return _tidy(ctx.annotated.document.text[before[0].start_char:word.start_char])
+    if ctx.sentence.index == 0:
+        return ""
+    return _tidy(ctx.annotated.document.sentences[ctx.sentence.index - 1].text)
+
+
 def _tidy(text: str) -> str:
     """What was said, one line, without the punctuation around it: a quotation mark at either end
     goes where its partner is not in the text, or where the pair encloses it all; a quotation
@@ -1145,6 +1158,9 @@ class Emitter:
         if emit.form == "quotation":
             # where nothing follows the colon, the clause it ends is what was said
             text = _quotation_text(ctx, word) or _clause_text(ctx, ctx.sentence.word(word.head), subject)
+            return [(text, "string")] if text else []
+        if emit.form == "antecedent":
+            text = _antecedent_text(ctx, word)
             return [(text, "string")] if text else []
         if emit.form == "clause":
             text = _clause_text(ctx, word, subject)

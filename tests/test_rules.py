@@ -49,9 +49,18 @@ def test_rules_on_fixture_sentence(block):
 DOCUMENTS = Path(__file__).parent / "fixtures" / "coreference.conllu"
 
 
-@pytest.mark.parametrize("document", [
-    pytest.param(d, id=f"coreference-{n}")
-    for n, d in enumerate(DOCUMENTS.read_text(encoding="utf-8").split("\n# newdoc\n"))])
+def documents():
+    for number, document in enumerate(DOCUMENTS.read_text(encoding="utf-8").split("\n# newdoc\n")):
+        yield pytest.param(document, id=f"coreference-{number}")
+
+
+def every_fixture():
+    """Single sentences and documents of several sentences alike."""
+    yield from blocks()
+    yield from documents()
+
+
+@pytest.mark.parametrize("document", documents())
 def test_rules_across_the_sentences_of_a_document(document):
     check_expectations(document)
 
@@ -80,7 +89,7 @@ def test_every_rule_is_exercised_by_a_fixture_sentence():
     from kg.rules import load_rules
 
     fired = set()
-    for block in blocks():
+    for block in every_fixture():
         fired |= {f.provenance.rule.split("@")[0] for f in extract([from_conllu(block.values[0], "f")]).facts}
     ruleset = load_rules()
     unexercised = [r.id for r in ruleset.rules if r.id not in fired] + \
@@ -91,8 +100,8 @@ def test_every_rule_is_exercised_by_a_fixture_sentence():
 def test_the_facts_of_every_fixture_sentence_make_a_graph_that_conforms_to_the_shapes():
     from kg import rdf
 
-    documents = [from_conllu(block.values[0], f"fixture-{n}") for n, block in enumerate(blocks())]
-    conforms, report = rdf.validate(rdf.to_graph(extract(documents)))
+    parsed = [from_conllu(block.values[0], f"fixture-{n}") for n, block in enumerate(every_fixture())]
+    conforms, report = rdf.validate(rdf.to_graph(extract(parsed)))
     assert conforms, report
 
 
