@@ -640,10 +640,10 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
                 if antecedent is not None:
                     return antecedent
                 break
-        # misattached clause: ", che" (", il quale") takes up the name before the comma
-        # ("del ministro della salute, Livia Turco, che dice" hung on "salute")
+        # misattached clause: ", che" (", il quale", ", al quale", ", in cui") takes up the name
+        # before the comma ("del ministro della salute, Livia Turco, che dice" hung on "salute")
         i = word.id - 1
-        while i >= 1 and ctx.sentence.word(i).upos == "DET":
+        while i >= 1 and ctx.sentence.word(i).upos in ("DET", "ADP"):
             i -= 1
         if i >= 2 and ctx.sentence.word(i).text == ",":
             return ctx.entity_of(ctx.sentence.word(i - 1))
