@@ -658,8 +658,8 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         # a kind of organization heads its name: "secondo il quotidiano | Tiempo Argentino"
         named = (PERSON, ORGANIZATION) if word.lemma.lower() in ctx.lexicon.organization_nouns else (PERSON,)
         for child in ctx.children.get(word.id, ()):
-            if child.deprel in NAME_LINKS and not ctx.case_of(child) and not ctx.role(child) \
-                    and not _set_off_from_inner_role(ctx, word, child):
+            if (child.deprel in NAME_LINKS or _set_off_as_conjunct(ctx, word, child)) and not ctx.case_of(child) \
+                    and not ctx.role(child) and not _set_off_from_inner_role(ctx, word, child):
                 # "il vescovo di Ascoli, monsignor | Carlo Neri": the name below a form of address
                 linked = ctx.entity_of(child) or (_name_below(ctx, child) if ctx.lexicon.honorific(child) else None)
                 if linked and linked.type in named:
@@ -683,6 +683,14 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
             if head_entity and head_entity.type == PERSON:
                 return head_entity
     return None
+
+
+def _set_off_as_conjunct(ctx: _Context, word: Word, child: Word) -> bool:
+    """A name set off by commas right after a singular noun that the parser took for a
+    conjunct is its apposition: "Il ragazzo, Gabriele Sandri, era ..." (a list would join
+    its last item with "e")."""
+    return child.deprel == "conj" and child.id == word.id + 2 and ctx.sentence.word(word.id + 1).text == "," \
+        and word.feat("Number") == "Sing" and not any(c.deprel == "cc" for c in ctx.children.get(child.id, ()))
 
 
 def _name_below(ctx: _Context, word: Word) -> Entity | None:
