@@ -25,8 +25,11 @@ RELATIVE_DAYS = {"oggi": 0, "ieri": -1, "domani": 1, "dopodomani": 2, "l'altro i
 _WEEKDAY = r"(?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|lunedi|martedi|mercoledi|giovedi|venerdi)"
 _MONTH = "(?:" + "|".join(MONTHS) + ")"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:°|º)?"
+# "la notte del 3 marzo", "la sera di sabato 24 dicembre": a part of the day names the day,
+# so the noun a verb takes as its time is dated too
+_PART_OF_DAY = r"(?:mattina|mattinata|pomeriggio|sera|serata|notte|nottata|giornata)\s+(?:del\s+|dell['’]\s*|di\s+)"
 _ABSOLUTE = re.compile(
-    rf"\b(?:(?P<wd>{_WEEKDAY})\s+)?(?P<day>{_DAY})\s+(?P<month>{_MONTH})(?:\s+(?P<year>\d{{4}}))?\b",
+    rf"\b(?:{_PART_OF_DAY})?(?:(?P<wd>{_WEEKDAY})\s+)?(?P<day>{_DAY})\s+(?P<month>{_MONTH})(?:\s+(?P<year>\d{{4}}))?\b",
     re.IGNORECASE)
 # "dal 16 al 20 novembre 2010", "dall'1 e al 3 giugno": a span of days is dated by its first
 _RANGE = re.compile(

@@ -58,6 +58,16 @@ def test_expressions_resolve_against_document_date(text, expected):
     assert [s.date for s in spans] == [expected]
 
 
+@pytest.mark.parametrize("text, words", [
+    ("è morto la notte del 3 marzo 2001", "notte del 3 marzo 2001"),
+    ("la sera di sabato 24 dicembre 2016", "sera di sabato 24 dicembre 2016"),
+    ("nella mattinata dell'8 marzo", "mattinata dell'8 marzo"),
+])
+def test_a_part_of_the_day_is_dated_with_its_day(text, words):
+    # the noun is what the parser hangs on the verb ("è morto la notte del ...")
+    assert [s.text for s in find_dates(text, REF)] == [words]
+
+
 def test_without_reference_only_absolute_dates_resolve():
     assert [s.date for s in find_dates("oggi e il 3 marzo 2024, giovedì", None)] == [dt.date(2024, 3, 3)]
 
