@@ -17,9 +17,11 @@ is how tests build them without a model.
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import gc
+import gzip
 import importlib.resources
 import json
 import os
@@ -299,6 +301,70 @@ def read_again(pipeline, docs: list) -> None:
     """The second readings of words the compact tagger is known to misread, in place."""
     retag_initial_verbs(pipeline, docs)
     reparse_ago(pipeline, docs)
+    relemmatize_verbs(pipeline, docs)
+
+
+def relemmatize_verbs(pipeline, docs: list) -> None:
+    """Verbs given a lemma no training form has take one by analogy (see VerbLemmas)."""
+    lemmatizer = pipeline.processors.get("lemma")
+    analogy = verb_lemmas(lemmatizer.config["model_path"]) if lemmatizer else None
+    if analogy is None:
+        return
+    for word in (w for doc in docs for sent in doc.sentences for w in sent.words):
+        if word.upos == "VERB" and word.lemma and word.lemma.lower() not in analogy.lemmas:
+            word.lemma = analogy.lemma(word.text) or word.lemma
+
+
+@functools.lru_cache(maxsize=4)
+def verb_lemmas(lemmatizer: str) -> VerbLemmas | None:
+    """The analogies of a lemmatizer's own dictionary, where its file keeps one kg can read
+    (Stanza's gzipped JSON, version 3: the compact models; None otherwise)."""
+    import torch
+
+    checkpoint = torch.load(lemmatizer, map_location="cpu", weights_only=False)
+    if checkpoint.get("dicts_version") != 3:
+        return None
+    by_pos = json.loads(gzip.decompress(checkpoint["dicts"]))
+    return VerbLemmas({form: lemma for pos in ("*", "AUX", "VERB") for form, lemma in by_pos.get(pos, {}).items()},
+                      {lemma.lower() for forms in by_pos.values() for lemma in forms.values()})
+
+
+_INFINITIVE = re.compile(r"(?:are|ere|ire|rre)$")
+
+
+class VerbLemmas:
+    """Lemmas for verb forms the lemmatizer never saw, by analogy with the ones it did.
+
+    For a form outside its dictionary the compact lemmatizer spells a lemma letter by
+    letter and sometimes makes one up: "uccisa" -> "uccisare", "dichiarerà" -> "dichiare",
+    "promesso" -> "promedere".  Its dictionary (the training treebanks' forms and lemmas)
+    shows how forms with the same ending change ("decisa" -> "decidere", "parlerà" ->
+    "parlare", "messo" -> "mettere"); the first such change, from the longest shared
+    ending down, that gives an infinitive the dictionary knows is taken."""
+
+    SHORTEST, LONGEST = 3, 9  # endings compared, in letters
+
+    def __init__(self, forms: dict[str, str], lemmas: set[str]):
+        self.lemmas = frozenset(lemmas)
+        self.infinitives = frozenset(lemma for lemma in lemmas if _INFINITIVE.search(lemma))
+        self.changes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        for form, lemma in forms.items():
+            form, lemma = form.lower(), lemma.lower()
+            if form == lemma or not _INFINITIVE.search(lemma):
+                continue
+            stem = len(os.path.commonprefix([form, lemma]))
+            change = (len(form) - stem, lemma[stem:])
+            for length in range(max(change[0], self.SHORTEST), min(self.LONGEST, len(form)) + 1):
+                self.changes[form[-length:]][change] += 1
+
+    def lemma(self, form: str) -> str | None:
+        form = form.lower()
+        for length in range(min(self.LONGEST, len(form) - 1), self.SHORTEST - 1, -1):
+            for (cut, ending), _ in self.changes.get(form[-length:], collections.Counter()).most_common():
+                candidate = form[:len(form) - cut] + ending
+                if candidate in self.infinitives:
+                    return candidate
+        return None
 
 
 _WORD_FIELDS_TAGGED = ("upos", "xpos", "feats", "lemma", "head", "deprel")

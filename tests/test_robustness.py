@@ -53,6 +53,7 @@ class FakeStanza:
     than max_seqlen written <UNK>."""
 
     max_seqlen = 40
+    processors: dict[str, Any] = {}  # no lemmatizer whose dictionary kg could read
 
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
@@ -629,3 +630,23 @@ def test_a_capitalized_verb_opening_a_sentence_is_read_as_a_verb_and_keeps_its_w
     born, winner = parse.parse("Blake Edwards è morto a 88 anni. Nacque a Tulsa nel 1922. Irma ha vinto la finale.").sentences[1:]
     assert (born.words[0].text, born.words[0].upos, born.words[0].lemma) == ("Nacque", "VERB", "nascere")
     assert winner.words[0].upos == "PROPN"
+
+
+def test_a_verb_form_outside_the_dictionary_takes_its_lemma_by_analogy() -> None:
+    forms = {"decisa": "decidere", "parlerà": "parlare", "messo": "mettere", "uccide": "uccidere",
+             "dichiara": "dichiarare", "permesso": "permettere", "mare": "mare"}
+    analogy = parse.VerbLemmas(forms, set(forms.values()))
+    assert analogy.lemma("uccisa") == "uccidere"
+    assert analogy.lemma("dichiarerà") == "dichiarare"
+    assert analogy.lemma("Permesso") == "permettere"
+    # no change gives an infinitive the dictionary knows: the lemmatizer's own stays
+    assert analogy.lemma("atterrato") is None
+
+
+@pytest.mark.models
+@needs_models
+def test_verbs_the_lemmatizer_never_saw_get_lemmas_of_real_verbs() -> None:
+    doc = parse.parse("Il ministro dichiarerà lo stato di emergenza. Una donna è stata uccisa ieri sera a Napoli.")
+    lemmas = {w.text: w.lemma for s in doc.sentences for w in s.words}
+    assert lemmas["dichiarerà"] == "dichiarare"
+    assert lemmas["uccisa"] == "uccidere"
