@@ -1166,10 +1166,21 @@ def _kind_complement(sentence: Sentence, noun: Word, end: int) -> int | None:
 
 
 def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | None:
-    """Word id of a facility noun right before a name, or across "di"+article: cinema Odeon,
-    palazzo dell'Eliseo."""
+    """Word id of a facility noun right before a name, or across "di"+article and the noun's own
+    adjectives: cinema Odeon, palazzo dell'Eliseo, la centrale nucleare di Flamanville."""
     i = _head_before(sentence, start)
+    while i > 1 and _classifying(sentence.word(i)) and sentence.word(i).head == i - 1:
+        i -= 1
     return i if i >= 1 and sentence.word(i).lemma.lower() in lexicon.facility_heads else None
+
+
+# Italian relational adjectives, which say what kind a thing is ("nucleare", "olandese",
+# "veterinaria", "industriale"), not what it is like ("discreto", "nuovo")
+_CLASSIFYING = re.compile(r"(?:al|ar|ic|es|an|in|iv)[eoai]$|ari[eoa]?$|(?:ich|ist)[eia]$")
+
+
+def _classifying(word: Word) -> bool:
+    return word.upos == "ADJ" and word.text.islower() and bool(_CLASSIFYING.search(word.text))
 
 
 def _event_head_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | None:
