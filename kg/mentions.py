@@ -1175,7 +1175,7 @@ def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | 
 
 
 # Italian relational adjectives, which say what kind a thing is ("nucleare", "olandese",
-# "veterinaria", "industriale"), not what it is like ("discreto", "nuovo")
+# "elettrica", "industriale"), not what it is like ("elegante", "nuovo")
 _CLASSIFYING = re.compile(r"(?:al|ar|ic|es|an|in|iv)[eoai]$|ari[eoa]?$|(?:ich|ist)[eia]$")
 
 

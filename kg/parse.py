@@ -336,11 +336,11 @@ class VerbLemmas:
     """Lemmas for verb forms the lemmatizer never saw, by analogy with the ones it did.
 
     For a form outside its dictionary the compact lemmatizer spells a lemma letter by
-    letter and sometimes makes one up: "uccisa" -> "uccisare", "dichiarerà" -> "dichiare",
-    "promesso" -> "promedere".  Its dictionary (the training treebanks' forms and lemmas)
-    shows how forms with the same ending change ("decisa" -> "decidere", "parlerà" ->
-    "parlare", "messo" -> "mettere"); the first such change, from the longest shared
-    ending down, that gives an infinitive the dictionary knows is taken."""
+    letter and sometimes makes one up: "confermerà" -> "confermere", "ricorderà" ->
+    "ricordere", "promesso" -> "promedere".  Its dictionary (the training treebanks' forms
+    and lemmas) shows how forms with the same ending change ("parlerà" -> "parlare",
+    "messo" -> "mettere"); the first such change, from the longest shared ending down,
+    that gives an infinitive the dictionary knows is taken."""
 
     SHORTEST, LONGEST = 3, 9  # endings compared, in letters
 

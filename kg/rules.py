@@ -33,10 +33,11 @@ An ``object`` is an entity unless ``form`` says otherwise: ``role`` (the
 role noun phrase as a string), ``country`` (the country of a demonym),
 ``date`` (the normalized date, xsd:date), ``clause`` (the text of the node's
 subtree), ``quotation`` (what the colon node introduces), ``antecedent`` (what the
-node takes up: the clause before it, or the sentence before: "Lo ha detto X").  Subjects and entity objects spread over coordination ("Macron e
-Starmer"; with ``lists: true``, also over surface lists; with ``coordination:
-false``, not at all), relative pronouns take their antecedent, and role nouns stand for
-the person they introduce ("il segretario generale della NATO, Mark Rutte").
+node takes up: the clause before it, or the sentence before: "Lo ha detto X").
+Subjects and entity objects spread over coordination ("Macron e Starmer"; with
+``lists: true``, also over surface lists; with ``coordination: false``, not at all),
+relative pronouns take their antecedent, and role nouns stand for the person they
+introduce ("il segretario generale della NATO, Mark Rutte").
 
 ``inferences`` combine facts: ``if: [[E, chairedBy, X], [E, eventOf, O]]``,
 ``then: [O, chairedBy, X]``.
@@ -687,7 +688,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
 
 def _set_off_as_conjunct(ctx: _Context, word: Word, child: Word) -> bool:
     """A name set off by commas right after a singular noun that the parser took for a
-    conjunct is its apposition: "Il ragazzo, Gabriele Sandri, era ..." (a list would join
+    conjunct is its apposition: "Il sacerdote, Marco Neri, 50enne parroco, ..." (a list would join
     its last item with "e")."""
     return child.deprel == "conj" and child.id == word.id + 2 and ctx.sentence.word(word.id + 1).text == "," \
         and word.feat("Number") == "Sing" and not any(c.deprel == "cc" for c in ctx.children.get(child.id, ()))
@@ -1091,6 +1092,17 @@ def _named_by(ctx: _Context, key: str, text: str) -> bool:
     return entity is not None and set(normalize_name(text).split()) <= set(normalize_name(entity.label).split())
 
 
+# the literal forms that are text, from the matched word and the fact's subject
+_TEXT_FORMS = {
+    "role": lambda ctx, word, subject: _role_text(ctx, word),
+    # where nothing follows the colon, the clause it ends is what was said
+    "quotation": lambda ctx, word, subject: _quotation_text(ctx, word)
+    or _clause_text(ctx, ctx.sentence.word(word.head), subject),
+    "antecedent": lambda ctx, word, subject: _antecedent_text(ctx, word),
+    "clause": lambda ctx, word, subject: _clause_text(ctx, word, subject),
+}
+
+
 class Emitter:
     """Turns matches into Facts, minting country Places for demonyms."""
 
@@ -1157,22 +1169,12 @@ class Emitter:
                 return [(first.key, None)] if first else []
             return list(dict.fromkeys((e.key, None) for w in _spread(ctx, word, emit.lists) if (e := _resolve(ctx, w))
                                       and (w is word or first is None or _alike(ctx, e, first))))
-        if emit.form == "role":
-            text = _role_text(ctx, word)
+        if emit.form in _TEXT_FORMS:
+            text = _TEXT_FORMS[emit.form](ctx, word, subject)
             return [(text, "string")] if text else []
         if emit.form == "date":
             date = self.annotated.word_date.get((ctx.sentence.index, word.id))
             return [(date.isoformat(), "date")] if date else []
-        if emit.form == "quotation":
-            # where nothing follows the colon, the clause it ends is what was said
-            text = _quotation_text(ctx, word) or _clause_text(ctx, ctx.sentence.word(word.head), subject)
-            return [(text, "string")] if text else []
-        if emit.form == "antecedent":
-            text = _antecedent_text(ctx, word)
-            return [(text, "string")] if text else []
-        if emit.form == "clause":
-            text = _clause_text(ctx, word, subject)
-            return [(text, "string")] if text else []
         country = self.lexicon.country_of(word)  # form == "country"
         if not country:
             return []
