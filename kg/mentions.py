@@ -64,6 +64,7 @@ class Lexicon:
     honorifics: frozenset[str]
     seat_institutions: frozenset[str]
     portfolio_holders: frozenset[str]
+    portfolios: tuple[tuple[str, ...], ...]
     happening_nouns: frozenset[str]
 
     def names_event(self, sentence: Sentence, start: int, end: int, head_first: bool = True) -> bool:
@@ -255,6 +256,7 @@ def load_lexicon() -> Lexicon:
         honorifics=frozenset(data["honorifics"]),
         seat_institutions=frozenset(data["seat_institutions"]),
         portfolio_holders=frozenset(data["portfolio_holders"]),
+        portfolios=tuple(sorted((tuple(p.split()) for p in data["portfolios"]), key=len, reverse=True)),
         happening_nouns=frozenset(data["happening_nouns"]),
     )
 
@@ -869,6 +871,11 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         found.append(_mention(doc, sentence, start, end, type_, source))
 
     for start, end, label in ner_spans(sentence):
+        holder = _after_portfolio(sentence, start, end, lexicon)
+        if holder > start:
+            if holder <= end:
+                add(holder, end, PERSON, "ner")  # "il ministro dello | Sport | Anna Galli"
+            continue
         site = _facility_before(sentence, start, lexicon)
         named_event = _event_head_before(sentence, start, lexicon)
         if named_event is not None and label in ("LOC", "ORG"):
@@ -928,7 +935,11 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             while end < len(sentence.words) and sentence.word(end + 1).upos == "PROPN" and end + 1 not in taken:
                 end += 1
             year = end + 1 if end < len(sentence.words) and _is_year(sentence.word(end + 1)) else None
-            if year and lexicon.names_event(sentence, w.id, year):
+            holder = _after_portfolio(sentence, w.id, end, lexicon)
+            if holder > w.id:
+                if holder <= end:
+                    add(holder, end, PERSON, "propn")  # "il Ministro del | Lavoro | Neri"
+            elif year and lexicon.names_event(sentence, w.id, year):
                 add(w.id, year, EVENT, "propn")  # "i Giochi 1960"
             elif end > w.id and (w.lemma.lower() in lexicon.event_nouns or lexicon.names_event(sentence, w.id, end)):
                 add(w.id, end, EVENT, "propn")  # "Uragano Sandy", "Festival Pucciniano"
@@ -1144,6 +1155,21 @@ def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Men
     text, start_char, end_char = _span_text(doc, sentence, noun.id, end)
     return Mention(sentence=sentence.index, start=noun.id, end=noun.id, text=text, type=type_, source=type_.lower(),
                    start_char=start_char, end_char=end_char)
+
+
+def _after_portfolio(sentence: Sentence, start: int, end: int, lexicon: Lexicon) -> int:
+    """Where a name starts that the NER ran on from the field of the portfolio before it: "il
+    ministro dello | Sport Anna Galli", "l'assessore ai | Lavori Pubblici Carlo Neri"; past the
+    span's end where it is all field ("il ministro degli | Affari Esteri"), which names no one."""
+    i = start - 1
+    while i >= 1 and sentence.word(i).upos == "DET":
+        i -= 1
+    if i < 2 or sentence.word(i).lemma.lower() not in ("di", "a", "per") \
+            or sentence.word(i - 1).lemma.lower() not in lexicon.portfolio_holders:
+        return start
+    words = tuple(w.text.lower() for w in sentence.words[start - 1:end])
+    field = next((len(p) for p in lexicon.portfolios if words[:len(p)] == p), 0)
+    return start + field
 
 
 def _portfolio(sentence: Sentence, noun: Word, lexicon: Lexicon) -> bool:

@@ -320,6 +320,8 @@ def test_segments_are_bounded_ordered_and_lose_no_text(text: str, limit: int) ->
 class _WordPerRun:
     """A stand-in Stanza pipeline: a word per run of non-space, a sentence per document."""
 
+    processors: dict[str, Any] = {}  # no lemmatizer whose dictionary kg could read
+
     def bulk_process(self, docs: list[Any]) -> list[Any]:
         from stanza.models.common.doc import Document as StanzaDocument
 
