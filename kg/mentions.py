@@ -1139,7 +1139,8 @@ def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Men
                 nxt.deprel == "compound" or nxt.deprel == "nmod" and nxt.upos == "NOUN"
                 and not sentence.children(nxt.id) or type_ == EVENT and nxt.deprel == "amod" and nxt.upos == "ADJ"):
             end += 1
-        elif type_ == EVENT and (kind := _kind_complement(sentence, noun, end)):
+        # a bare "di" complement names its kind: "torneo di tennis", "disegno di legge", "mozione di sfiducia"
+        elif (kind := _kind_complement(sentence, noun, end)):
             end = kind
         else:
             break
