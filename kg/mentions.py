@@ -870,11 +870,16 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         taken.update(ids)
         found.append(_mention(doc, sentence, start, end, type_, source))
 
-    for start, end, label in ner_spans(sentence):
+    def named_after_field(start: int, end: int, source: str) -> bool:
+        """Whether a portfolio's field opens the span ("il Ministro del | Turismo Neri"): the
+        person's name after it is the mention, and a span that is all field names no one."""
         holder = _after_portfolio(sentence, start, end, lexicon)
-        if holder > start:
-            if holder <= end:
-                add(holder, end, PERSON, "ner")  # "il ministro dello | Sport | Anna Galli"
+        if start < holder <= end:
+            add(holder, end, PERSON, source)
+        return holder > start
+
+    for start, end, label in ner_spans(sentence):
+        if named_after_field(start, end, "ner"):
             continue
         site = _facility_before(sentence, start, lexicon)
         named_event = _event_head_before(sentence, start, lexicon)
@@ -935,11 +940,9 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             while end < len(sentence.words) and sentence.word(end + 1).upos == "PROPN" and end + 1 not in taken:
                 end += 1
             year = end + 1 if end < len(sentence.words) and _is_year(sentence.word(end + 1)) else None
-            holder = _after_portfolio(sentence, w.id, end, lexicon)
-            if holder > w.id:
-                if holder <= end:
-                    add(holder, end, PERSON, "propn")  # "il Ministro del | Lavoro | Neri"
-            elif year and lexicon.names_event(sentence, w.id, year):
+            if named_after_field(w.id, end, "propn"):
+                continue
+            if year and lexicon.names_event(sentence, w.id, year):
                 add(w.id, year, EVENT, "propn")  # "i Giochi 1960"
             elif end > w.id and (w.lemma.lower() in lexicon.event_nouns or lexicon.names_event(sentence, w.id, end)):
                 add(w.id, end, EVENT, "propn")  # "Uragano Sandy", "Festival Pucciniano"
@@ -1139,8 +1142,7 @@ def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Men
                 nxt.deprel == "compound" or nxt.deprel == "nmod" and nxt.upos == "NOUN"
                 and not sentence.children(nxt.id) or type_ == EVENT and nxt.deprel == "amod" and nxt.upos == "ADJ"):
             end += 1
-        # a bare "di" complement names its kind: "torneo di tennis", "disegno di legge", "mozione di sfiducia"
-        elif (kind := _kind_complement(sentence, noun, end)):
+        elif kind := _kind_complement(sentence, noun, end):
             end = kind
         else:
             break
@@ -1160,7 +1162,7 @@ def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Men
 
 def _after_portfolio(sentence: Sentence, start: int, end: int, lexicon: Lexicon) -> int:
     """Where a name starts that the NER ran on from the field of the portfolio before it: "il
-    ministro dello | Sport Anna Galli", "l'assessore ai | Lavori Pubblici Carlo Neri"; past the
+    Ministro del | Turismo Neri", "l'assessore ai | Lavori Pubblici Carlo Neri"; past the
     span's end where it is all field ("il ministro degli | Affari Esteri"), which names no one."""
     i = start - 1
     while i >= 1 and sentence.word(i).upos == "DET":
@@ -1182,7 +1184,7 @@ def _portfolio(sentence: Sentence, noun: Word, lexicon: Lexicon) -> bool:
 
 def _kind_complement(sentence: Sentence, noun: Word, end: int) -> int | None:
     """The noun of a "di" complement with no article right after ``end`` that says what kind of
-    event ``noun`` is ("torneo | di tennis", "conferenza | di pace"): part of its name."""
+    event or proposal ``noun`` is ("torneo | di tennis", "disegno | di legge"): part of its name."""
     if end + 2 > len(sentence.words):
         return None
     di, kind = sentence.word(end + 1), sentence.word(end + 2)

@@ -1047,7 +1047,7 @@ def _tidy(text: str) -> str:
     goes where its partner is not in the text, or where the pair encloses it all; a quotation
     opened inside it is closed ('che «non cambierà nulla»')."""
     text = " ".join(text.split()).strip(" ,.;:")
-    for opening, closing in (("«", "»"), ("“", "”"), ('"', '"')):
+    for opening, closing in _CLOSING_MARKS.items():
         marks = [i for i, c in enumerate(text) if c in (opening, closing)]
         if len(marks) == 2 and marks == [0, len(text) - 1]:
             text = text[1:-1]
