@@ -66,6 +66,7 @@ class Lexicon:
     portfolio_holders: frozenset[str]
     portfolios: tuple[tuple[str, ...], ...]
     happening_nouns: frozenset[str]
+    time_nouns: frozenset[str]
 
     def names_event(self, sentence: Sentence, start: int, end: int, head_first: bool = True) -> bool:
         """A name whose head word is an event's: first in Italian ("Supercoppa
@@ -258,6 +259,7 @@ def load_lexicon() -> Lexicon:
         portfolio_holders=frozenset(data["portfolio_holders"]),
         portfolios=tuple(sorted((tuple(p.split()) for p in data["portfolios"]), key=len, reverse=True)),
         happening_nouns=frozenset(data["happening_nouns"]),
+        time_nouns=frozenset(data["time_nouns"]),
     )
 
 
@@ -919,7 +921,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         noun = w.lemma.lower() if w.lemma.lower() in lexicon.event_nouns else w.text.lower()
         # an event noun the tagger calls an adjective is still a noun where it is an argument
         argument = w.upos == "ADJ" and w.deprel in ("nsubj", "nsubj:pass", "obj", "obl")
-        happening = noun in lexicon.happening_nouns and _dated_or_placed(sentence, w, found, dated)
+        happening = noun in lexicon.happening_nouns and _dated_or_placed(sentence, w, found, dated, lexicon)
         if w.id not in taken and (w.upos == "NOUN" or argument or w.upos == "PROPN" and w.ner == "O") \
                 and (noun in lexicon.event_nouns or happening or w.upos == "NOUN" and lexicon.takes_place(
                     sentence, w, dated)) and (noun, following) not in lexicon.not_events:
@@ -927,7 +929,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
             taken.add(w.id)
     for w in sentence.words:
         if w.id not in taken and w.upos == "VERB" and lexicon.event_verb(sentence, w) \
-                and _dated_or_placed(sentence, w, found, dated) and not _said_of_a_thing(sentence, w, lexicon):
+                and _dated_or_placed(sentence, w, found, dated, lexicon) and not _said_of_a_thing(sentence, w, lexicon):
             add(w.id, w.id, EVENT, "verb")
     for w in sentence.words:
         # the form too: a noun's lemma may be a verb's ("concordato" -> "concordare")
@@ -1109,10 +1111,11 @@ def _join_seats(doc: Document, sentence: Sentence, found: list[Mention], lexicon
 
 def _said_of_a_thing(sentence: Sentence, verb: Word, lexicon: Lexicon) -> bool:
     """"La vicenda era nata il 31 ottobre": a birth or death said of a common noun
-    that names no person (a role, a profession, "il fratello" would) is a figure of speech."""
-    people = lexicon.person_nouns | lexicon.spouse_nouns | lexicon.human_nouns
+    that names no person (a role, a profession, "il fratello" would) is a figure of speech.
+    A noun of time is the parser's misreading of when ("Si è spento questa notte"), not a subject."""
+    not_things = lexicon.person_nouns | lexicon.spouse_nouns | lexicon.human_nouns | lexicon.time_nouns
     return any(c.deprel.startswith("nsubj") and c.upos == "NOUN" and lexicon.role_at(sentence, c) is None
-               and c.lemma.lower() not in people and not _names_a_person(sentence, c)
+               and c.lemma.lower() not in not_things and not _names_a_person(sentence, c)
                for c in sentence.children(verb.id))
 
 
@@ -1121,12 +1124,17 @@ def _names_a_person(sentence: Sentence, noun: Word) -> bool:
     return any(c.deprel in NAME_LINKS and c.ner.endswith("PER") for c in sentence.children(noun.id))
 
 
-def _dated_or_placed(sentence: Sentence, word: Word, found: list[Mention], dated: Collection[int]) -> bool:
-    """Whether a verb or a noun has a date or a place ("a Bologna", "in Algeria") of its own."""
+def _dated_or_placed(sentence: Sentence, word: Word, found: list[Mention], dated: Collection[int],
+                     lexicon: Lexicon) -> bool:
+    """Whether a verb or a noun has a date or a place ("a Bologna", "in Algeria") of its own,
+    maybe hung on its time phrase ("nella mattinata di oggi a Bari")."""
     places = {i for m in found if m.type == PLACE for i in range(m.start, m.end + 1)}
-    return any(c.deprel.startswith(("obl", "nmod")) and (c.id in dated or c.id in places and any(
-        g.deprel == "case" and g.lemma.lower() in ("a", "in", "presso") for g in sentence.children(c.id)))
-        for c in sentence.children(word.id))
+    phrases = [c for c in sentence.children(word.id) if c.deprel.startswith(("obl", "nmod"))]
+    phrases += [g for c in phrases if c.lemma.lower() in lexicon.time_nouns
+                for g in sentence.descendants(c.id) if g.deprel == "nmod"]
+    return any(c.id in dated or c.id in places and any(
+        g.deprel == "case" and g.lemma.lower() in ("a", "in", "presso") for g in sentence.children(c.id))
+        for c in phrases)
 
 
 def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Mention], type_: str) -> Mention:
