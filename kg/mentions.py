@@ -67,6 +67,7 @@ class Lexicon:
     portfolios: tuple[tuple[str, ...], ...]
     happening_nouns: frozenset[str]
     time_nouns: frozenset[str]
+    not_action_nouns: frozenset[str]
 
     def names_event(self, sentence: Sentence, start: int, end: int, head_first: bool = True) -> bool:
         """A name whose head word is an event's: first in Italian ("Supercoppa
@@ -104,7 +105,8 @@ class Lexicon:
         febbraio 2008"; ``dated``: the ids of the sentence's date words),
         names an event.  Only action nouns: the parser hangs other subjects
         ("questa mattina", "il calciatore") on the same verbs."""
-        if not noun.lemma.lower().endswith(_ACTION_SUFFIXES):
+        lemma = noun.lemma.lower()
+        if not lemma.endswith(_ACTION_SUFFIXES) or lemma in self.not_action_nouns:
             return False
         verbs = [c for c in sentence.children(noun.id) if c.deprel == "acl"]
         if any(c.id in dated for c in sentence.children(noun.id)):
@@ -260,6 +262,7 @@ def load_lexicon() -> Lexicon:
         portfolios=tuple(sorted((tuple(p.split()) for p in data["portfolios"]), key=len, reverse=True)),
         happening_nouns=frozenset(data["happening_nouns"]),
         time_nouns=frozenset(data["time_nouns"]),
+        not_action_nouns=frozenset(data["not_action_nouns"]),
     )
 
 
