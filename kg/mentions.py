@@ -157,8 +157,8 @@ class Lexicon:
         if before is not None and before.upos == "ADJ" and before.head == word.id:
             prefixed = self._role_from(sentence, before)
             if prefixed and len(prefixed[0]) > 1 and (best is None or len(prefixed[0]) > len(best[0])):
-                return prefixed
-        return best
+                best = prefixed
+        return None if best and _in_scare_quotes(sentence, best[1]) else best
 
     def _role_from(self, sentence: Sentence, word: Word) -> tuple[tuple[str, ...], list[Word]] | None:
         candidates = [r for key in self._role_keys(word) for r in self._roles_by_first_lemma.get(key, ())]
@@ -1110,6 +1110,17 @@ def _join_seats(doc: Document, sentence: Sentence, found: list[Mention], lexicon
             continue
         out.append(m)
     return out
+
+
+_SCARE_QUOTES = {"«": "»", "“": "”", '"': '"', "'": "'"}
+
+
+def _in_scare_quotes(sentence: Sentence, words: list[Word]) -> bool:
+    """"è il 're' di Francia": a role set in quotation marks by itself is a figure of speech."""
+    first, last = words[0].id, words[-1].id
+    if first == 1 or last == len(sentence.words):
+        return False
+    return _SCARE_QUOTES.get(sentence.word(first - 1).text) == sentence.word(last + 1).text
 
 
 def _said_of_a_thing(sentence: Sentence, verb: Word, lexicon: Lexicon) -> bool:
