@@ -448,13 +448,14 @@ def _resegmented(sentences: list[list[dict]], text: str) -> list[list[dict]]:
     inside a line at a token that ends nothing: a word ("... Nouri | Al Maliki",
     "A | Piazza Navona"), a comma ("Kevin Costner (attore), | Dionne Warwick"),
     a title ("l'on. | Giulia Rodano"), the initial inside a person's name
-    ("Mary J. | Blige"): such a sentence is joined with the next."""
+    ("Mary J. | Blige"), a closing bracket before a lower-case word ("(6 dell'UDC e 2
+    del PDL) | è stata approvata"): such a sentence is joined with the next."""
     sentences = [part for sentence in sentences for part in _split_at_full_stops(sentence)]
     joined = [sentences[0]] if sentences else []
     for sentence in sentences[1:]:
         last, first = joined[-1][-1], sentence[0]
         gap = text[last["end_char"]:first["start_char"]] if "end_char" in last and "start_char" in first else "\n"
-        if "\n" in gap or not _ends_nothing(joined[-1]):
+        if "\n" in gap or not (_ends_nothing(joined[-1]) or _bracket_runs_on(joined[-1], sentence)):
             joined.append(sentence)
             continue
         joined[-1] = joined[-1] + _renumbered(sentence, _last_id(joined[-1]))
@@ -472,6 +473,12 @@ def _ends_nothing(sentence: list[dict]) -> bool:
     abbreviation = sentence[-2]["text"] if last == "." and len(sentence) > 1 else last.removesuffix(".")
     return last[-1:].isalnum() or last == "," or abbreviation.lower() in _TITLES \
         or _stops_initial(sentence, len(sentence) - 1)
+
+
+def _bracket_runs_on(sentence: list[dict], following: list[dict]) -> bool:
+    """"(6 dell'UDC e 2 del PDL) | è stata approvata": a bracket closed before a
+    lower-case word closes an aside, not the sentence."""
+    return sentence[-1]["text"] == ")" and following[0]["text"][:1].islower()
 
 
 def _stops_initial(sentence: list[dict], i: int) -> bool:

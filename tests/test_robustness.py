@@ -316,6 +316,11 @@ def test_sentence_ends_are_repaired_before_parsing() -> None:
     split = _token_dicts(one_token, [["Parla", "Rowan", "D."], ["Williams", ",", "arcivescovo", "."]])
     split[0][2]["ner"] = "I-PER"
     assert [len(s) for s in parse._resegmented(split, one_token)] == [7]
+    # a bracket closed before a lower-case word closes an aside, not the sentence
+    aside = "La legge (due articoli) è passata. (Fonte: ANSA) Il voto è finito."
+    split = _token_dicts(aside, [["La", "legge", "(", "due", "articoli", ")"], ["è", "passata", "."],
+                                 ["(", "Fonte", ":", "ANSA", ")"], ["Il", "voto", "è", "finito", "."]])
+    assert [len(s) for s in parse._resegmented(split, aside)] == [9, 5, 5]
     # a full stop after an initial that is no name's ends the sentence ("la serie A.")
     league = "Gioca in serie A. Il Milan vince."
     assert [len(s) for s in parse._resegmented(
