@@ -158,6 +158,9 @@ class Lexicon:
             prefixed = self._role_from(sentence, before)
             if prefixed and len(prefixed[0]) > 1 and (best is None or len(prefixed[0]) > len(best[0])):
                 best = prefixed
+        if best and best[1][0].id > 1 and sentence.word(best[1][0].id - 1).text.lower() == "vice":
+            # "il vice presidente del Consiglio" holds another office than the one it names
+            best = (("vice", *best[0]), [sentence.word(best[1][0].id - 1), *best[1]])
         return None if best and _in_scare_quotes(sentence, best[1]) else best
 
     def _role_from(self, sentence: Sentence, word: Word) -> tuple[tuple[str, ...], list[Word]] | None:
