@@ -472,7 +472,16 @@ def _shares_subject(sentence: Sentence, verb: Word) -> bool:
         return False
     if verb.deprel in ("advcl", "ccomp", "xcomp") and verb.feat("VerbForm") == "Ger":
         return True
-    return verb.deprel in _SHARING and verb.head < verb.id
+    return verb.deprel in _SHARING and verb.head < verb.id and _misread_relative(sentence, verb) is None
+
+
+def _misread_relative(sentence: Sentence, verb: Word) -> Word | None:
+    """"guidato da Luca Rossi, che il 3 marzo annunciò ...": a ", che" clause the parser
+    made a conjunct is a relative clause on the word before the comma, the subject
+    of its verb (returned), not the first verb's."""
+    return next((sentence.word(c.id - 2) for c in sentence.children(verb.id)
+                 if c.deprel == "mark" and c.lemma.lower() == "che" and c.id > 2
+                 and sentence.word(c.id - 1).text == ","), None)
 
 
 def _nominal_predicate(sentence: Sentence, word: Word) -> bool:
@@ -506,10 +515,17 @@ def shared_subjects(doc: Document, word_entity: dict, sharable: set[str],
     """Verbs without a subject of their own that follow, coordinated or set
     beside, a verb whose subject is a known person, organization, event or
     proposal (``sharable``) take that subject: UD attaches a shared subject
-    to the first conjunct only."""
+    to the first conjunct only.  A ", che" clause misread as such a verb takes
+    the word before the comma instead."""
     shared: dict[tuple[int, int], str] = {}
     for sentence in doc.sentences:
         for verb in sentence.words:
+            antecedent = _misread_relative(sentence, verb) if verb.deprel in (*_SHARING, "advcl") else None
+            if antecedent is not None and not _subjects(sentence, verb):
+                key = word_entity.get((sentence.index, antecedent.id))
+                if key in sharable:
+                    shared[(sentence.index, verb.id)] = key
+                continue
             if not (_shares_subject(sentence, verb) or _controlled(sentence, verb)) or (sentence.index, verb.id) in implicit:
                 continue
             if _subjects(sentence, verb) or any(c.deprel == "expl:impers" for c in sentence.children(verb.id)):
