@@ -3,7 +3,8 @@
 Used by the mentions stage: a dateline ("Parigi, 1° settembre 2025 –", or a
 place alone in capitals, "WASHINGTON, DC -") gives the document's place and
 date, and expressions in sentences ("giovedì 4 settembre", "oggi", "ieri",
-"giovedì prossimo", "il 12 marzo 2024") become ISO dates.  Weekday names
+"giovedì prossimo", "il 12 marzo 2024", "il 7 aprile del '79", "il 9 luglio
+novantacinque") become ISO dates.  Weekday names
 alone resolve to the nearest such day after the document date unless marked
 as past ("scorso").
 """
@@ -28,13 +29,27 @@ _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:°|º)?"
 # "la notte del 3 marzo", "la sera di sabato 24 dicembre": a part of the day names the day,
 # so the noun a verb takes as its time is dated too
 _PART_OF_DAY = r"(?:mattina|mattinata|pomeriggio|sera|serata|notte|nottata|giornata)\s+(?:del\s+|dell['’]\s*|di\s+)"
+_TENS = {"venti": 20, "trenta": 30, "quaranta": 40, "cinquanta": 50, "sessanta": 60, "settanta": 70,
+         "ottanta": 80, "novanta": 90}
+_UNITS = {"uno": 1, "due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7, "otto": 8, "nove": 9}
+_TEENS = ["dieci", "undici", "dodici", "tredici", "quattordici", "quindici", "sedici", "diciassette",
+          "diciotto", "diciannove"]
+# the years of a century in words ("il 7 novembre del settantasette"); a ten drops its
+# vowel before "uno" and "otto" ("ottantuno", "novantotto")
+YEAR_WORDS = {**{word: 10 + i for i, word in enumerate(_TEENS)}, **_TENS,
+              **{(ten[:-1] if unit in ("uno", "otto") else ten) + ("tré" if unit == "tre" else unit): value + n
+                 for ten, value in _TENS.items() for unit, n in _UNITS.items()}}
+# a year: four digits, or two after an apostrophe ("del '79"), in words, or bare before a
+# pause or a place ("il 17 maggio 95 a Perugia", not "il 3 maggio 20 persone"); "del" may lead
+_YEAR = (r"(?:\s+|\s+del\s+|\s+dell['’]\s*)(?P<year>\d{4}|['’]\d{2}|"
+         r"\d{2}(?=\s*(?:[,;.:)]|$)|\s+(?:a|ad|in|nel|presso)\s)|" + "|".join(sorted(YEAR_WORDS, key=len, reverse=True)) + ")")
 _ABSOLUTE = re.compile(
-    rf"\b(?:{_PART_OF_DAY})?(?:(?P<wd>{_WEEKDAY})\s+)?(?P<day>{_DAY})\s+(?P<month>{_MONTH})(?:\s+(?P<year>\d{{4}}))?\b",
+    rf"\b(?:{_PART_OF_DAY})?(?:(?P<wd>{_WEEKDAY})\s+)?(?P<day>{_DAY})\s+(?P<month>{_MONTH})(?:{_YEAR})?\b",
     re.IGNORECASE)
 # "dal 16 al 20 novembre 2010", "dall'1 e al 3 giugno": a span of days is dated by its first
 _RANGE = re.compile(
     rf"\bdal(?:l['’]\s*|\s+)(?P<first>{_DAY})\s+(?:e\s+)?al(?:l['’]\s*|\s+)(?P<day>{_DAY})\s+(?P<month>{_MONTH})"
-    rf"(?:\s+(?P<year>\d{{4}}))?\b", re.IGNORECASE)
+    rf"(?:{_YEAR})?\b", re.IGNORECASE)
 _NUMERIC = re.compile(r"\b(?P<day>[12]\d|3[01]|0?[1-9])/(?P<month>1[0-2]|0?[1-9])/(?P<year>\d{4})\b")
 _WEEKDAY_ONLY = re.compile(
     rf"\b(?P<wd>{_WEEKDAY})(?:\s+(?P<mod>prossim[oa]|scors[oa]))?\b", re.IGNORECASE)
@@ -102,7 +117,7 @@ def find_dates(text: str, reference: dt.date | None) -> list[DateSpan]:
         for m in pattern.finditer(text):
             month, day = MONTHS[m["month"].lower()], int(m[day_group].rstrip("°º"))
             if m["year"]:
-                add(m.start(), m.end(), _safe_date(int(m["year"]), month, day))
+                add(m.start(), m.end(), _safe_date(_year(m["year"], reference), month, day))
             elif reference:
                 add(m.start(), m.end(), _nearest_year(reference, month, day, m.groupdict().get("wd")))
     for m in _NUMERIC.finditer(text):
@@ -114,6 +129,16 @@ def find_dates(text: str, reference: dt.date | None) -> list[DateSpan]:
         for m in _WEEKDAY_ONLY.finditer(text):
             add(m.start(), m.end(), _weekday_date(reference, _weekday_index(m["wd"]), (m["mod"] or "").lower()))
     return sorted(spans, key=lambda s: s.start)
+
+
+def _year(written: str, reference: dt.date | None) -> int:
+    """A year as written: "2006"; "'79", "95", "settantasette" name a year of the latest
+    century that does not put it after the document's date (the 1900s without one)."""
+    written = written.lower().lstrip("'’")
+    if len(written) == 4:
+        return int(written)
+    short = int(written) if written.isdigit() else YEAR_WORDS[written]
+    return 2000 + short if reference and 2000 + short <= reference.year else 1900 + short
 
 
 def _nearest_year(reference: dt.date, month: int, day: int, weekday: str | None) -> dt.date | None:

@@ -68,6 +68,23 @@ def test_a_part_of_the_day_is_dated_with_its_day(text, words):
     assert [s.text for s in find_dates(text, REF)] == [words]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("il 12 luglio del 2006", dt.date(2006, 7, 12)),
+    ("il 7 aprile del '79 mi hanno arrestato", dt.date(1979, 4, 7)),
+    ("il 3 marzo dell'85.", dt.date(1985, 3, 3)),
+    ("il 7 novembre del settantasette, rapì", dt.date(1977, 11, 7)),
+    ("(9 luglio novantacinque)", dt.date(1995, 7, 9)),
+    ("nato il 4 marzo ottantuno", dt.date(1981, 3, 4)),
+    ("il 17 maggio 95 a Perugia", dt.date(1995, 5, 17)),
+    # a two-digit year of this century where the document's date allows it
+    ("il 5 maggio '20, a Roma", dt.date(2020, 5, 5)),
+    # a bare number before a noun counts something: no year
+    ("il 3 maggio 20 persone", dt.date(2025, 5, 3)),
+])
+def test_years_written_short_or_in_words(text, expected):
+    assert [s.date for s in find_dates(text, REF)] == [expected]
+
+
 def test_without_reference_only_absolute_dates_resolve():
     assert [s.date for s in find_dates("oggi e il 3 marzo 2024, giovedì", None)] == [dt.date(2024, 3, 3)]
 
