@@ -903,7 +903,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         return holder > start
 
     for start, end, label in ner_spans(sentence):
-        if named_after_field(start, end, "ner"):
+        if named_after_field(start, end, "ner") or label == "LOC" and _time_zone(sentence, start, lexicon):
             continue
         site = _facility_before(sentence, start, lexicon)
         named_event = _event_head_before(sentence, start, lexicon)
@@ -1140,6 +1140,18 @@ def _in_scare_quotes(sentence: Sentence, words: list[Word]) -> bool:
     if first == 1 or last == len(sentence.words):
         return False
     return _SCARE_QUOTES.get(sentence.word(first - 1).text) == sentence.word(last + 1).text
+
+
+def _time_zone(sentence: Sentence, start: int, lexicon: Lexicon) -> bool:
+    """"alle 2 in Italia", "(stanotte in Italia)": a place right after a clock time, or
+    after a time set in brackets, tells the clock the time is read on, not where anything
+    happens ("si terrà oggi in Italia" does say where)."""
+    if start < 4 or sentence.word(start - 1).lemma.lower() != "in":
+        return False
+    time, before = sentence.word(start - 2), sentence.word(start - 3)
+    clock = time.upos == "NUM" and before.lemma.lower() in ("il", "a")
+    aside = before.text == "(" and (time.upos == "ADV" or time.lemma.lower() in lexicon.time_nouns)
+    return clock or aside
 
 
 def _said_of_a_thing(sentence: Sentence, verb: Word, lexicon: Lexicon) -> bool:

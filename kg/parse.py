@@ -300,7 +300,7 @@ TAGGING = "pos,lemma,depparse,ner"
 def read_again(pipeline, docs: list) -> None:
     """The second readings of words the compact tagger is known to misread, in place."""
     retag_initial_verbs(pipeline, docs)
-    reparse_ago(pipeline, docs)
+    reparse_time_adverbs(pipeline, docs)
     relemmatize_verbs(pipeline, docs)
 
 
@@ -411,19 +411,28 @@ def retag_initial_verbs(pipeline, docs: list) -> None:
 
 # Nouns of time that "fa" follows as "ago" ("due giorni fa", "poco tempo fa").
 _AGO_NOUNS = {"anno", "mese", "settimana", "giorno", "ora", "minuto", "secolo", "decennio", "tempo"}
+# "this morning", "tonight": adverbs the compact tagger reads as verbs ("stamani" -> "stamare")
+_TIME_ADVERBS = {"stamani", "stamane", "stamattina", "stanotte", "stasera"}
 
 
-def reparse_ago(pipeline, docs: list) -> None:
-    """"Due giorni fa il presidente ha incontrato ...": the compact tagger reads this "fa"
-    as the verb fare, and the parser then hangs the whole sentence on it.  The treebanks
-    have it as an adverb of the time noun, so it is retagged so and the sentences with one
-    are parsed again, in a batch of their own."""
+def _misread_adverb(before, word) -> bool:
+    if word.upos != "VERB":
+        return False
+    form = word.text.lower()
+    return form in _TIME_ADVERBS or form == "fa" and bool(before and before.lemma) \
+        and before.lemma.lower() in _AGO_NOUNS
+
+
+def reparse_time_adverbs(pipeline, docs: list) -> None:
+    """"Due giorni fa il presidente ha incontrato ...", "ha presieduto stamani la messa":
+    the compact tagger reads this "fa" as the verb fare and "stamani" as a verb, and the
+    parser then hangs the clause on them.  The treebanks have adverbs of time, so they are
+    retagged so and the sentences with one are parsed again, in a batch of their own."""
     found = []
     for sent in (sent for doc in docs for sent in doc.sentences):
-        for before, word in zip(sent.words, sent.words[1:]):
-            if word.text.lower() == "fa" and word.upos == "VERB" and before.lemma \
-                    and before.lemma.lower() in _AGO_NOUNS:
-                word.upos, word.xpos, word.feats, word.lemma = "ADV", "B", None, "fa"
+        for before, word in zip([None, *sent.words], sent.words):
+            if _misread_adverb(before, word):
+                word.upos, word.xpos, word.feats, word.lemma = "ADV", "B", None, word.text.lower()
                 if sent not in found:
                     found.append(sent)
     if found:

@@ -630,6 +630,14 @@ def test_ago_is_an_adverb_of_its_time_noun_and_the_clause_keeps_its_verb() -> No
     assert next(w for w in sentence.words if w.deprel == "root").text == "incontrato"
 
 
+def test_this_morning_is_an_adverb_and_the_clause_keeps_its_verb() -> None:
+    # the compact tagger reads "stamani" as a verb ("stamare") and the parser hung the object on it
+    sentence = parse.parse("Il vescovo Carlo Neri ha presieduto stamani la messa in cattedrale.").sentences[0]
+    morning = next(w for w in sentence.words if w.text == "stamani")
+    assert (morning.upos, morning.lemma, sentence.word(morning.head).text) == ("ADV", "stamani", "presieduto")
+    assert sentence.word(next(w for w in sentence.words if w.text == "messa").head).text == "presieduto"
+
+
 def test_a_capitalized_verb_opening_a_sentence_is_read_as_a_verb_and_keeps_its_written_form() -> None:
     # the compact tagger took "Nacque" for a name; a name the NER missed stays a name
     born, winner = parse.parse("Blake Edwards è morto a 88 anni. Nacque a Tulsa nel 1922. Irma ha vinto la finale.").sentences[1:]
