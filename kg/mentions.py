@@ -68,6 +68,7 @@ class Lexicon:
     happening_nouns: frozenset[str]
     time_nouns: frozenset[str]
     not_action_nouns: frozenset[str]
+    anaphoric_event_nouns: frozenset[str]
 
     def names_event(self, sentence: Sentence, start: int, end: int, head_first: bool = True) -> bool:
         """A name whose head word is an event's: first in Italian ("Supercoppa
@@ -266,6 +267,7 @@ def load_lexicon() -> Lexicon:
         happening_nouns=frozenset(data["happening_nouns"]),
         time_nouns=frozenset(data["time_nouns"]),
         not_action_nouns=frozenset(data["not_action_nouns"]),
+        anaphoric_event_nouns=frozenset(data["anaphoric_event_nouns"]),
     )
 
 
@@ -945,8 +947,9 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         argument = w.upos == "ADJ" and w.deprel in ("nsubj", "nsubj:pass", "obj", "obl")
         happening = noun in lexicon.happening_nouns and _dated_or_placed(sentence, w, found, dated, lexicon)
         if w.id not in taken and (w.upos == "NOUN" or argument or w.upos == "PROPN" and w.ner == "O") \
-                and (noun in lexicon.event_nouns or happening or w.upos == "NOUN" and lexicon.takes_place(
-                    sentence, w, dated)) and (noun, following) not in lexicon.not_events:
+                and (noun in lexicon.event_nouns | lexicon.anaphoric_event_nouns or happening
+                     or w.upos == "NOUN" and lexicon.takes_place(sentence, w, dated)) \
+                and (noun, following) not in lexicon.not_events:
             found.append(_noun_mention(doc, sentence, w, found, EVENT))
             taken.add(w.id)
     for w in sentence.words:
@@ -1345,6 +1348,8 @@ def merge(doc: Document, mentions: list[Mention], lexicon: Lexicon) -> tuple[lis
             continue
         if m.type == EVENT:
             target = _event_antecedent(doc, m, groups, by_name, last_event, lexicon)
+            if target is None and _head_lemma(doc, m) in lexicon.anaphoric_event_nouns:
+                continue  # "un'occasione" names no event
             if target is None:
                 groups.append([m])
                 target = len(groups) - 1
@@ -1401,6 +1406,10 @@ def entity_key(type_: str, label: str) -> str:
     """Entity keys are shared across documents for named entities, so the
     same person in two articles is one node; events stay per document."""
     return f"{type_.lower()}/{normalize_name(label)}"
+
+
+def _head_lemma(doc: Document, m: Mention) -> str:
+    return doc.sentences[m.sentence].word(m.start).lemma.lower()
 
 
 def _event_antecedent(doc: Document, m: Mention, groups, by_name, last_event, lexicon) -> int | None:

@@ -300,7 +300,7 @@ TAGGING = "pos,lemma,depparse,ner"
 def read_again(pipeline, docs: list) -> None:
     """The second readings of words the compact tagger is known to misread, in place."""
     retag_initial_verbs(pipeline, docs)
-    reparse_time_adverbs(pipeline, docs)
+    reparse_misread_words(pipeline, docs)
     relemmatize_verbs(pipeline, docs)
 
 
@@ -415,24 +415,34 @@ _AGO_NOUNS = {"anno", "mese", "settimana", "giorno", "ora", "minuto", "secolo", 
 _TIME_ADVERBS = {"stamani", "stamane", "stamattina", "stanotte", "stasera"}
 
 
-def _misread_adverb(before, word) -> bool:
+def _second_tag(sentence, before, word) -> tuple | None:
+    """The treebanks' (upos, xpos, lemma, feats) for a word the compact tagger misreads as a
+    verb, or None: "fa" after a noun of time and "stamani" are adverbs; "presenti" with a form
+    of essere is the adjective ("erano presenti", never a form of presentare there)."""
     if word.upos != "VERB":
-        return False
+        return None
     form = word.text.lower()
-    return form in _TIME_ADVERBS or form == "fa" and bool(before and before.lemma) \
-        and before.lemma.lower() in _AGO_NOUNS
+    if form in _TIME_ADVERBS or form == "fa" and before is not None and before.lemma \
+            and before.lemma.lower() in _AGO_NOUNS:
+        return "ADV", "B", form, None
+    if form in ("presente", "presenti") and any(
+            w.head == word.id and w.lemma == "essere" and w.deprel in ("aux", "aux:pass", "cop")
+            for w in sentence.words):
+        return "ADJ", "A", "presente", "Number=" + ("Plur" if form.endswith("i") else "Sing")
+    return None
 
 
-def reparse_time_adverbs(pipeline, docs: list) -> None:
-    """"Due giorni fa il presidente ha incontrato ...", "ha presieduto stamani la messa":
-    the compact tagger reads this "fa" as the verb fare and "stamani" as a verb, and the
-    parser then hangs the clause on them.  The treebanks have adverbs of time, so they are
-    retagged so and the sentences with one are parsed again, in a batch of their own."""
+def reparse_misread_words(pipeline, docs: list) -> None:
+    """"Due giorni fa il presidente ha incontrato ...", "ha presieduto stamani la messa",
+    "Erano presenti il sindaco e ...": the compact tagger reads these words as verbs, and
+    the parser then hangs the clause on them.  They are retagged as the treebanks have
+    them (``_second_tag``) and their sentences parsed again, in a batch of their own."""
     found = []
     for sent in (sent for doc in docs for sent in doc.sentences):
         for before, word in zip([None, *sent.words], sent.words):
-            if _misread_adverb(before, word):
-                word.upos, word.xpos, word.feats, word.lemma = "ADV", "B", None, word.text.lower()
+            tags = _second_tag(sent, before, word)
+            if tags:
+                word.upos, word.xpos, word.lemma, word.feats = tags
                 if sent not in found:
                     found.append(sent)
     if found:

@@ -638,6 +638,13 @@ def test_this_morning_is_an_adverb_and_the_clause_keeps_its_verb() -> None:
     assert sentence.word(next(w for w in sentence.words if w.text == "messa").head).text == "presieduto"
 
 
+def test_present_with_essere_is_the_adjective() -> None:
+    # the compact tagger reads "presenti" after "saranno" as a form of presentare
+    sentence = parse.parse("Saranno presenti anche il sindaco Carlo Neri e il prefetto.").sentences[0]
+    present = next(w for w in sentence.words if w.text == "presenti")
+    assert (present.upos, present.lemma) == ("ADJ", "presente")
+
+
 def test_a_capitalized_verb_opening_a_sentence_is_read_as_a_verb_and_keeps_its_written_form() -> None:
     # the compact tagger took "Nacque" for a name; a name the NER missed stays a name
     born, winner = parse.parse("Blake Edwards è morto a 88 anni. Nacque a Tulsa nel 1922. Irma ha vinto la finale.").sentences[1:]
