@@ -3,8 +3,8 @@
 Used by the mentions stage: a dateline ("Parigi, 1° settembre 2025 –", or a
 place alone in capitals, "WASHINGTON, DC -") gives the document's place and
 date, and expressions in sentences ("giovedì 4 settembre", "oggi", "ieri",
-"giovedì prossimo", "il 12 marzo 2024", "il 7 aprile del '79", "il 9 luglio
-novantacinque") become ISO dates.  Weekday names
+"giovedì prossimo", "il 12 marzo 2024", "il 3 giugno dell'81", "il 12 marzo
+novantadue") become ISO dates.  Weekday names
 alone resolve to the nearest such day after the document date unless marked
 as past ("scorso").
 """
@@ -34,13 +34,13 @@ _TENS = {"venti": 20, "trenta": 30, "quaranta": 40, "cinquanta": 50, "sessanta":
 _UNITS = {"uno": 1, "due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7, "otto": 8, "nove": 9}
 _TEENS = ["dieci", "undici", "dodici", "tredici", "quattordici", "quindici", "sedici", "diciassette",
           "diciotto", "diciannove"]
-# the years of a century in words ("il 7 novembre del settantasette"); a ten drops its
+# the years of a century in words ("il 5 ottobre del sessantotto"); a ten drops its
 # vowel before "uno" and "otto" ("ottantuno", "novantotto")
 YEAR_WORDS = {**{word: 10 + i for i, word in enumerate(_TEENS)}, **_TENS,
               **{(ten[:-1] if unit in ("uno", "otto") else ten) + ("tré" if unit == "tre" else unit): value + n
                  for ten, value in _TENS.items() for unit, n in _UNITS.items()}}
-# a year: four digits, or two after an apostrophe ("del '79"), in words, or bare before a
-# pause or a place ("il 17 maggio 95 a Perugia", not "il 3 maggio 20 persone"); "del" may lead
+# a year: four digits, or two after an apostrophe ("dell'81"), in words, or bare before a
+# pause or a place ("il 21 aprile 97 a Bologna", not "il 3 maggio 20 persone"); "del" may lead
 _YEAR = (r"(?:\s+|\s+del\s+|\s+dell['’]\s*)(?P<year>\d{4}|['’]\d{2}|"
          r"\d{2}(?=\s*(?:[,;.:)]|$)|\s+(?:a|ad|in|nel|presso)\s)|" + "|".join(sorted(YEAR_WORDS, key=len, reverse=True)) + ")")
 _ABSOLUTE = re.compile(
@@ -132,7 +132,7 @@ def find_dates(text: str, reference: dt.date | None) -> list[DateSpan]:
 
 
 def _year(written: str, reference: dt.date | None) -> int:
-    """A year as written: "2006"; "'79", "95", "settantasette" name a year of the latest
+    """A year as written: "2006"; "'81", "97", "sessantotto" name a year of the latest
     century that does not put it after the document's date (the 1900s without one)."""
     written = written.lower().lstrip("'’")
     if len(written) == 4:

@@ -1138,7 +1138,7 @@ _SCARE_QUOTES = {"«": "»", "“": "”", '"': '"', "'": "'"}
 
 
 def _in_scare_quotes(sentence: Sentence, words: list[Word]) -> bool:
-    """"è il 're' di Francia": a role set in quotation marks by itself is a figure of speech."""
+    """"è il 're' del ciclismo": a role set in quotation marks by itself is a figure of speech."""
     first, last = words[0].id, words[-1].id
     if first == 1 or last == len(sentence.words):
         return False
@@ -1146,7 +1146,7 @@ def _in_scare_quotes(sentence: Sentence, words: list[Word]) -> bool:
 
 
 def _time_zone(sentence: Sentence, start: int, lexicon: Lexicon) -> bool:
-    """"alle 2 in Italia", "(stanotte in Italia)": a place right after a clock time, or
+    """"alle 21 in Italia", "(mattina in Italia)": a place right after a clock time, or
     after a time set in brackets, tells the clock the time is read on, not where anything
     happens ("si terrà oggi in Italia" does say where)."""
     if start < 4 or sentence.word(start - 1).lemma.lower() != "in":
@@ -1160,7 +1160,7 @@ def _time_zone(sentence: Sentence, start: int, lexicon: Lexicon) -> bool:
 def _said_of_a_thing(sentence: Sentence, verb: Word, lexicon: Lexicon) -> bool:
     """"La vicenda era nata il 31 ottobre": a birth or death said of a common noun
     that names no person (a role, a profession, "il fratello" would) is a figure of speech.
-    A noun of time is the parser's misreading of when ("Si è spento questa notte"), not a subject."""
+    A noun of time is the parser's misreading of when ("Si è spenta questa mattina"), not a subject."""
     not_things = lexicon.person_nouns | lexicon.spouse_nouns | lexicon.human_nouns | lexicon.time_nouns
     return any(c.deprel.startswith("nsubj") and c.upos == "NOUN" and lexicon.role_at(sentence, c) is None
                and c.lemma.lower() not in not_things and not _names_a_person(sentence, c)
@@ -1175,7 +1175,7 @@ def _names_a_person(sentence: Sentence, noun: Word) -> bool:
 def _dated_or_placed(sentence: Sentence, word: Word, found: list[Mention], dated: Collection[int],
                      lexicon: Lexicon) -> bool:
     """Whether a verb or a noun has a date or a place ("a Bologna", "in Algeria") of its own,
-    maybe hung on its time phrase ("nella mattinata di oggi a Bari")."""
+    maybe hung on its time phrase ("nella serata di domenica a Livorno")."""
     places = {i for m in found if m.type == PLACE for i in range(m.start, m.end + 1)}
     phrases = [c for c in sentence.children(word.id) if c.deprel.startswith(("obl", "nmod"))]
     phrases += [g for c in phrases if c.lemma.lower() in lexicon.time_nouns

@@ -433,7 +433,7 @@ def _second_tag(sentence, before, word) -> tuple | None:
 
 
 def reparse_misread_words(pipeline, docs: list) -> None:
-    """"Due giorni fa il presidente ha incontrato ...", "ha presieduto stamani la messa",
+    """"Due giorni fa il presidente ha incontrato ...", "ha inaugurato stamani la scuola",
     "Erano presenti il sindaco e ...": the compact tagger reads these words as verbs, and
     the parser then hangs the clause on them.  They are retagged as the treebanks have
     them (``_second_tag``) and their sentences parsed again, in a batch of their own."""
@@ -467,8 +467,8 @@ def _resegmented(sentences: list[list[dict]], text: str) -> list[list[dict]]:
     inside a line at a token that ends nothing: a word ("... Nouri | Al Maliki",
     "A | Piazza Navona"), a comma ("Kevin Costner (attore), | Dionne Warwick"),
     a title ("l'on. | Giulia Rodano"), the initial inside a person's name
-    ("Mary J. | Blige"), a closing bracket before a lower-case word ("(6 dell'UDC e 2
-    del PDL) | è stata approvata"): such a sentence is joined with the next."""
+    ("Mary J. | Blige"), a closing bracket before a lower-case word ("(tre della Lega e
+    due del PD) | è stata approvata"): such a sentence is joined with the next."""
     sentences = [part for sentence in sentences for part in _split_at_full_stops(sentence)]
     joined = [sentences[0]] if sentences else []
     for sentence in sentences[1:]:
@@ -495,7 +495,7 @@ def _ends_nothing(sentence: list[dict]) -> bool:
 
 
 def _bracket_runs_on(sentence: list[dict], following: list[dict]) -> bool:
-    """"(6 dell'UDC e 2 del PDL) | è stata approvata": a bracket closed before a
+    """"(tre della Lega e due del PD) | è stata approvata": a bracket closed before a
     lower-case word closes an aside, not the sentence."""
     return sentence[-1]["text"] == ")" and following[0]["text"][:1].islower()
 

@@ -632,10 +632,10 @@ def test_ago_is_an_adverb_of_its_time_noun_and_the_clause_keeps_its_verb() -> No
 
 def test_this_morning_is_an_adverb_and_the_clause_keeps_its_verb() -> None:
     # the compact tagger reads "stamani" as a verb ("stamare") and the parser hung the object on it
-    sentence = parse.parse("Il vescovo Carlo Neri ha presieduto stamani la messa in cattedrale.").sentences[0]
+    sentence = parse.parse("Il sindaco Carlo Neri ha inaugurato stamani la scuola di via Roma.").sentences[0]
     morning = next(w for w in sentence.words if w.text == "stamani")
-    assert (morning.upos, morning.lemma, sentence.word(morning.head).text) == ("ADV", "stamani", "presieduto")
-    assert sentence.word(next(w for w in sentence.words if w.text == "messa").head).text == "presieduto"
+    assert (morning.upos, morning.lemma, sentence.word(morning.head).text) == ("ADV", "stamani", "inaugurato")
+    assert sentence.word(next(w for w in sentence.words if w.text == "scuola").head).text == "inaugurato"
 
 
 def test_present_with_essere_is_the_adjective() -> None:
