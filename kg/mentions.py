@@ -474,7 +474,7 @@ def _shares_subject(sentence: Sentence, verb: Word) -> bool:
         return False
     if verb.deprel in ("advcl", "ccomp", "xcomp") and verb.feat("VerbForm") == "Ger":
         return True
-    return verb.deprel in _SHARING and verb.head < verb.id and _misread_relative(sentence, verb) is None
+    return verb.deprel in _SHARING and verb.head < verb.id
 
 
 def _misread_relative(sentence: Sentence, verb: Word) -> Word | None:
@@ -523,9 +523,9 @@ def shared_subjects(doc: Document, word_entity: dict, sharable: set[str],
     for sentence in doc.sentences:
         for verb in sentence.words:
             antecedent = _misread_relative(sentence, verb) if verb.deprel in (*_SHARING, "advcl") else None
-            if antecedent is not None and not _subjects(sentence, verb):
+            if antecedent is not None:
                 key = word_entity.get((sentence.index, antecedent.id))
-                if key in sharable:
+                if key in sharable and not _subjects(sentence, verb):
                     shared[(sentence.index, verb.id)] = key
                 continue
             if not (_shares_subject(sentence, verb) or _controlled(sentence, verb)) or (sentence.index, verb.id) in implicit:
@@ -947,7 +947,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         argument = w.upos == "ADJ" and w.deprel in ("nsubj", "nsubj:pass", "obj", "obl")
         happening = noun in lexicon.happening_nouns and _dated_or_placed(sentence, w, found, dated, lexicon)
         if w.id not in taken and (w.upos == "NOUN" or argument or w.upos == "PROPN" and w.ner == "O") \
-                and (noun in lexicon.event_nouns | lexicon.anaphoric_event_nouns or happening
+                and (noun in lexicon.event_nouns or noun in lexicon.anaphoric_event_nouns or happening
                      or w.upos == "NOUN" and lexicon.takes_place(sentence, w, dated)) \
                 and (noun, following) not in lexicon.not_events:
             found.append(_noun_mention(doc, sentence, w, found, EVENT))
@@ -1134,7 +1134,9 @@ def _join_seats(doc: Document, sentence: Sentence, found: list[Mention], lexicon
     return out
 
 
-_SCARE_QUOTES = {"«": "»", "“": "”", '"': '"', "'": "'"}
+# quotation marks and their partners, for what is said as for scare quotes
+QUOTE_PAIRS = {"«": "»", "“": "”", '"': '"'}
+_SCARE_QUOTES = {**QUOTE_PAIRS, "'": "'"}
 
 
 def _in_scare_quotes(sentence: Sentence, words: list[Word]) -> bool:

@@ -53,7 +53,7 @@ from typing import Iterable, Iterator
 
 import yaml
 
-from kg.mentions import NAME_LINKS, Lexicon, elliptic_role, entity_key, load_lexicon, normalize_name
+from kg.mentions import NAME_LINKS, QUOTE_PAIRS, Lexicon, elliptic_role, entity_key, load_lexicon, normalize_name
 from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDocument, Entity, Fact,
                       Provenance, Sentence, Word)
 from kg.vocab import KG
@@ -468,7 +468,7 @@ def _closes_a_list(ctx: _Context, word: Word) -> bool:
     return False
 
 
-_CLOSING_MARKS = {"«": "»", "“": "”", '"': '"'}
+_CLOSING_MARKS = QUOTE_PAIRS
 _QUOTE_MARKS = tuple(_CLOSING_MARKS)
 
 
