@@ -20,8 +20,10 @@ MONTHS = {name: i for i, name in enumerate(
 WEEKDAYS = {name: i for i, name in enumerate(
     ["lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"])}
 RELATIVE_DAYS = {"oggi": 0, "ieri": -1, "domani": 1, "dopodomani": 2, "l'altro ieri": -2,
-                 "l’altro ieri": -2, "altroieri": -2, "stamani": 0, "stamattina": 0, "stasera": 0,
-                 "stanotte": 0}
+                 "l’altro ieri": -2, "altroieri": -2, "stamani": 0, "stamane": 0, "stamattina": 0,
+                 "stasera": 0, "stanotte": 0}
+# "this morning", "tonight": one word made of "sta" and a part of the day
+THIS_DAY_ADVERBS = frozenset(day for day in RELATIVE_DAYS if day.startswith("sta"))
 
 _WEEKDAY = r"(?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|lunedi|martedi|mercoledi|giovedi|venerdi)"
 _MONTH = "(?:" + "|".join(MONTHS) + ")"
@@ -53,8 +55,7 @@ _RANGE = re.compile(
 _NUMERIC = re.compile(r"\b(?P<day>[12]\d|3[01]|0?[1-9])/(?P<month>1[0-2]|0?[1-9])/(?P<year>\d{4})\b")
 _WEEKDAY_ONLY = re.compile(
     rf"\b(?P<wd>{_WEEKDAY})(?:\s+(?P<mod>prossim[oa]|scors[oa]))?\b", re.IGNORECASE)
-_RELATIVE = re.compile(r"\b(?:l['’]altro ieri|altroieri|dopodomani|oggi|ieri|domani|stamani|stamattina|stasera|stanotte)\b",
-                       re.IGNORECASE)
+_RELATIVE = re.compile(r"\b(?:" + "|".join(sorted(RELATIVE_DAYS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 _DATELINE = re.compile(
     rf"^\s*(?P<place>[A-ZÀ-Þ][\w'’.\- ]{{1,40}}?)\s*(?:\([A-Za-z]+\)\s*)?,\s*(?:{_WEEKDAY}\s+)?"
     rf"(?P<day>{_DAY})\s+(?P<month>{_MONTH})\s+(?P<year>\d{{4}})\s*[–—\-:]",

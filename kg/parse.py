@@ -30,6 +30,7 @@ import unicodedata
 from pathlib import Path
 from typing import Sequence
 
+from kg.dates import THIS_DAY_ADVERBS
 from kg.types import Document, Sentence, Word
 
 PROCESSORS = ("tokenize", "mwt", "pos", "lemma", "depparse", "ner")
@@ -411,18 +412,16 @@ def retag_initial_verbs(pipeline, docs: list) -> None:
 
 # Nouns of time that "fa" follows as "ago" ("due giorni fa", "poco tempo fa").
 _AGO_NOUNS = {"anno", "mese", "settimana", "giorno", "ora", "minuto", "secolo", "decennio", "tempo"}
-# "this morning", "tonight": adverbs the compact tagger reads as verbs ("stamani" -> "stamare")
-_TIME_ADVERBS = {"stamani", "stamane", "stamattina", "stanotte", "stasera"}
 
 
 def _second_tag(sentence, before, word) -> tuple | None:
     """The treebanks' (upos, xpos, lemma, feats) for a word the compact tagger misreads as a
-    verb, or None: "fa" after a noun of time and "stamani" are adverbs; "presenti" with a form
+    verb, or None: "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
     of essere is the adjective ("erano presenti", never a form of presentare there)."""
     if word.upos != "VERB":
         return None
     form = word.text.lower()
-    if form in _TIME_ADVERBS or form == "fa" and before is not None and before.lemma \
+    if form in THIS_DAY_ADVERBS or form == "fa" and before is not None and before.lemma \
             and before.lemma.lower() in _AGO_NOUNS:
         return "ADV", "B", form, None
     if form in ("presente", "presenti") and any(

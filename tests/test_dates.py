@@ -42,6 +42,7 @@ def test_no_dateline(text):
     ("oggi", REF),
     ("ieri", dt.date(2025, 8, 31)),
     ("domani", dt.date(2025, 9, 2)),
+    ("stamane", REF),
     ("giovedì prossimo", dt.date(2025, 9, 4)),
     ("lunedì prossimo", dt.date(2025, 9, 8)),
     ("venerdì scorso", dt.date(2025, 8, 29)),
