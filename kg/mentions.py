@@ -40,6 +40,7 @@ class Lexicon:
     institution_nouns: tuple[tuple[str, ...], ...]
     facility_heads: frozenset[str]
     speech_verbs: frozenset[str]
+    speaker_after_verbs: frozenset[str]
     demonyms: dict[str, str]
     countries: frozenset[str]           # normalized country names
     same_place_kinds: frozenset[str]
@@ -99,6 +100,9 @@ class Lexicon:
 
     def speech_verb(self, verb: Word) -> bool:
         return not self.speech_verbs.isdisjoint(verb_lemmas(verb))
+
+    def speaker_after(self, verb: Word) -> bool:
+        return not self.speaker_after_verbs.isdisjoint(verb_lemmas(verb))
 
     def takes_place(self, sentence: Sentence, noun: Word, dated: Collection[int] = ()) -> bool:
         """An action noun that "è avvenuto", "si è svolto", "si terrà" or is
@@ -239,6 +243,7 @@ def load_lexicon() -> Lexicon:
         institution_nouns=tuple(tuple(n.split()) for n in data["institution_nouns"]),
         facility_heads=frozenset(data["facility_heads"]),
         speech_verbs=frozenset(data["speech_verbs"]),
+        speaker_after_verbs=frozenset(data["speaker_after_verbs"]),
         demonyms=dict(data["demonyms"]),
         countries=frozenset(normalize_name(c) for c in [*data["demonyms"].values(), *data["other_countries"]]),
         same_place_kinds=frozenset(data["same_place_kinds"]),
@@ -332,7 +337,7 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     people = {e.key for e in entities if e.type == PERSON}
     # what a coordinated verb may take over: "la richiesta, proposta da X e supportata da Y"
     sharable = {e.key for e in entities if e.type in (PERSON, ORGANIZATION, EVENT, PROPOSAL)}
-    implicit = dropped_subjects(doc, word_entity, people)
+    implicit = dropped_subjects(doc, word_entity, people, lexicon)
     implicit.update(subjects_hung_on_a_phrase(doc, word_entity, people, implicit))
     implicit.update(shared_subjects(doc, word_entity, sharable, implicit))
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
@@ -397,11 +402,22 @@ def _possible_subject_before(sentence: Sentence, verb: Word) -> bool:
                for w in sentence.words[:verb.id - 1])
 
 
-def dropped_subjects(doc: Document, word_entity: dict, people: set[str]) -> dict[tuple[int, int], str]:
+def _speaker_after(sentence: Sentence, verb: Word, word_entity: dict, people: set[str], lexicon: Lexicon) -> bool:
+    """A person or a role ("il presidente X") set after a verb of saying as its object."""
+    return lexicon.speaker_after(verb) and any(
+        c.deprel == "obj" and c.id > verb.id
+        and (word_entity.get((sentence.index, c.id)) in people or lexicon.role_at(sentence, c))
+        for c in sentence.children(verb.id))
+
+
+def dropped_subjects(doc: Document, word_entity: dict, people: set[str],
+                     lexicon: Lexicon) -> dict[tuple[int, int], str]:
     """Italian drops subjects: "Macron ha incontrato Rutte. Ha poi dichiarato
     che ...".  A main verb with no subject of its own, in the third person
     singular and not impersonal ("si"), takes the person who was the subject
-    of the sentence just before; anything less certain stays unresolved."""
+    of the sentence just before; anything less certain stays unresolved.  A
+    verb of saying with a person after it has its speaker there ("Ha commentato
+    il ministro X: ..."), read by the parser as its object."""
     implicit: dict[tuple[int, int], str] = {}
     previous: str | None = None
     for sentence in doc.sentences:
@@ -414,7 +430,8 @@ def dropped_subjects(doc: Document, word_entity: dict, people: set[str]) -> dict
                 key = word_entity.get((sentence.index, explicit[0].id))
                 subject = key if key in people else None
             elif previous and _third_person_finite(sentence, verb) and not _impersonal(sentence, verb) \
-                    and not _possible_subject_before(sentence, verb):
+                    and not _possible_subject_before(sentence, verb) and not _speaker_after(
+                    sentence, verb, word_entity, people, lexicon):
                 implicit[(sentence.index, verb.id)] = subject = previous
         previous = subject
     return implicit

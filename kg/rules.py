@@ -20,7 +20,7 @@ Rules are checked when loaded; a bad rule fails with the file, line and id.
 Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
-DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, REL_PRON, AFTER_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
+DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, AFTER_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
 INVERTED (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
@@ -60,7 +60,7 @@ from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", ">++", ">--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
-         "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "REL_PRON", "AFTER_PLACE", "OPENS_QUOTE",
+         "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "AFTER_PLACE", "OPENS_QUOTE",
          "OWNER", "SUBJECT", "INVERTED")
 FORMS = ("entity", "role", "country", "date", "clause", "quotation", "antecedent")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
@@ -512,6 +512,7 @@ _GETTERS = {
     "COUNTRY": _country,
     "DATE": lambda ctx, word: (ctx.sentence.index, word.id) in ctx.annotated.word_date,
     "SPEECH": lambda ctx, word: ctx.lexicon.speech_verb(word),
+    "SPEAKER_AFTER": lambda ctx, word: ctx.lexicon.speaker_after(word),
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
     "AFTER_PLACE": _after_place,
     "OPENS_QUOTE": _opens_quote,
