@@ -70,6 +70,7 @@ class Lexicon:
     time_nouns: frozenset[str]
     not_action_nouns: frozenset[str]
     anaphoric_event_nouns: frozenset[str]
+    event_kinds: dict[str, frozenset[str]]  # noun -> its kinds
 
     def names_event(self, sentence: Sentence, start: int, end: int, head_first: bool = True) -> bool:
         """A name whose head word is an event's: first in Italian ("Supercoppa
@@ -273,7 +274,16 @@ def load_lexicon() -> Lexicon:
         time_nouns=frozenset(data["time_nouns"]),
         not_action_nouns=frozenset(data["not_action_nouns"]),
         anaphoric_event_nouns=frozenset(data["anaphoric_event_nouns"]),
+        event_kinds=_kinds_by_noun(data["event_kinds"]),
     )
+
+
+def _kinds_by_noun(kinds: dict[str, list[str]]) -> dict[str, frozenset[str]]:
+    by_noun: dict[str, set[str]] = {}
+    for kind, nouns in kinds.items():
+        for noun in nouns:
+            by_noun.setdefault(noun, set()).add(kind)
+    return {noun: frozenset(found) for noun, found in by_noun.items()}
 
 
 def _check_words(key: str, value: object) -> None:
@@ -1454,7 +1464,12 @@ def _event_antecedent(doc: Document, m: Mention, groups, by_name, last_event, le
     # "le consultazioni" is not the one event before it)
     modified = m.end_char > head.end_char or head.feat("Number") == "Plur" or any(
         c.deprel in ("amod", "nmod", "nummod") for c in sentence.children(head.id))
-    return None if modified else last_event
+    if modified or last_event is None:
+        return None
+    before = groups[last_event][0]
+    kinds = lexicon.event_kinds.get(head.lemma.lower())
+    kinds_before = lexicon.event_kinds.get(_head_lemma(doc, before))
+    return None if kinds and kinds_before and not kinds & kinds_before else last_event
 
 
 def _entity(doc: Document, group: list[Mention], lexicon: Lexicon) -> Entity:
