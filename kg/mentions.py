@@ -783,8 +783,8 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
 def _coordinated_role_holder(sentence: Sentence, word: Word, word_entity: dict, people: set[str]) -> str | None:
     """"Umberto Bossi, fondatore e leader del partito": a role coordinated with
     the role before it, with no article of its own, is held by the same person
-    (not "il presidente X e il vicepresidente Y")."""
-    if word.deprel != "conj" or not word.head or any(c.deprel == "det" for c in sentence.children(word.id)):
+    (not "il presidente X e il vicepresidente Y", nor "X e sua moglie Y")."""
+    if word.deprel != "conj" or not word.head or any(c.deprel in ("det", "det:poss") for c in sentence.children(word.id)):
         return None
     holder = word_entity.get((sentence.index, word.head))
     return holder if holder in people and sentence.word(word.head).upos == "NOUN" else None
