@@ -157,9 +157,14 @@ class Lexicon:
         (capo di il stato) matches the role "capo di stato".  A role noun's own
         adjective may open the role: "il primo ministro", "il pubblico ministero"
         (the span then starts at the adjective)."""
-        best = self._role_from(sentence, word)
         # (a dropped subject's silent word, past the sentence's end, has no word before it)
         before = sentence.word(word.id - 1) if 1 < word.id <= len(sentence.words) else None
+        # the second word of a longer role is no role of its own: "amministratore | delegato"
+        # (the role an adjective opens, "primo ministro", is the noun's own: see below)
+        outer = self._role_from(sentence, before) if before is not None and before.upos == "NOUN" else None
+        if outer and any(w.id == word.id for w in outer[1][1:]):
+            return None
+        best = self._role_from(sentence, word)
         if before is not None and before.upos == "ADJ" and before.head == word.id:
             prefixed = self._role_from(sentence, before)
             if prefixed and len(prefixed[0]) > 1 and (best is None or len(prefixed[0]) > len(best[0])):
