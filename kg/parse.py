@@ -30,7 +30,7 @@ import unicodedata
 from pathlib import Path
 from typing import Sequence
 
-from kg.dates import THIS_DAY_ADVERBS
+from kg.dates import THIS_DAY_ADVERBS, WEEKDAYS
 from kg.types import Document, Sentence, Word
 
 PROCESSORS = ("tokenize", "mwt", "pos", "lemma", "depparse", "ner")
@@ -410,6 +410,8 @@ def retag_initial_verbs(pipeline, docs: list) -> None:
                 _take(sent, again)
 
 
+# The lemmas the treebanks have as auxiliaries; "tenere" read as one ("si terrà | sabato") is a verb.
+_AUXILIARIES = {"essere", "avere", "potere", "dovere", "volere", "venire", "stare", "andare", "fare", "sapere"}
 # Nouns of time that "fa" follows as "ago" ("due giorni fa", "poco tempo fa").
 _AGO_NOUNS = {"anno", "mese", "settimana", "giorno", "ora", "minuto", "secolo", "decennio", "tempo"}
 
@@ -417,10 +419,15 @@ _AGO_NOUNS = {"anno", "mese", "settimana", "giorno", "ora", "minuto", "secolo", 
 def _second_tag(sentence, before, word) -> tuple | None:
     """The treebanks' (upos, xpos, lemma, feats) for a word the compact tagger misreads as a
     verb, or None: "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
-    of essere is the adjective ("erano presenti", never a form of presentare there)."""
+    of essere is the adjective ("erano presenti", never a form of presentare there); "sabato" is a
+    day, not a participle; a verb no treebank has as an auxiliary is a verb ("si terrà sabato")."""
+    if word.upos == "AUX" and word.lemma and word.lemma.lower() not in _AUXILIARIES:
+        return "VERB", "V", word.lemma, word.feats
     if word.upos != "VERB":
         return None
     form = word.text.lower()
+    if form in WEEKDAYS:
+        return "NOUN", "S", form, "Gender=" + ("Fem" if form == "domenica" else "Masc") + "|Number=Sing"
     if form in THIS_DAY_ADVERBS or form == "fa" and before is not None and before.lemma \
             and before.lemma.lower() in _AGO_NOUNS:
         return "ADV", "B", form, None

@@ -645,6 +645,16 @@ def test_present_with_essere_is_the_adjective() -> None:
     assert (present.upos, present.lemma) == ("ADJ", "presente")
 
 
+def test_a_weekday_is_a_day_and_tenere_is_no_auxiliary() -> None:
+    # the compact tagger read "si terrà sabato" as an auxiliary and a participle of "sabare"
+    sentence = parse.parse("La finale si terrà sabato 10 luglio 2027 a Torino.").sentences[0]
+    held = next(w for w in sentence.words if w.text == "terrà")
+    day = next(w for w in sentence.words if w.text == "sabato")
+    assert (held.upos, held.deprel) == ("VERB", "root")
+    assert (day.upos, day.lemma) == ("NOUN", "sabato")
+    assert sentence.word(next(w for w in sentence.words if w.text == "Torino").head).text == "terrà"
+
+
 def test_a_capitalized_verb_opening_a_sentence_is_read_as_a_verb_and_keeps_its_written_form() -> None:
     # the compact tagger took "Nacque" for a name; a name the NER missed stays a name
     born, winner = parse.parse("Blake Edwards è morto a 88 anni. Nacque a Tulsa nel 1922. Irma ha vinto la finale.").sentences[1:]
