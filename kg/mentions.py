@@ -1482,7 +1482,9 @@ def _entity(doc: Document, group: list[Mention], lexicon: Lexicon) -> Entity:
     type_ = types.most_common(1)[0][0] if types else PERSON
     labels = [strip_article(m.text) for m in group]
     if type_ == EVENT:
-        label = max(labels, key=len)
+        # "l'occasione" takes up an event but never names it
+        naming = [strip_article(m.text) for m in group if _head_lemma(doc, m) not in lexicon.anaphoric_event_nouns]
+        label = max(naming or labels, key=len)
     elif type_ == PERSON:
         label = max(labels, key=lambda s: (len(s.split()), len(s)))
     else:
