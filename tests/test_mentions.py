@@ -55,6 +55,23 @@ def test_definite_event_noun_takes_up_the_last_event():
     assert len(events) == 1 and a.word_entity[(1, 2)] == events[0].key
 
 
+def test_an_event_of_another_kind_is_a_new_event():
+    # a concert after a fire is not the fire; a noun of no kind ("evento") may take either up
+    a = entities("un/DET/2/det/O incendio/NOUN/0/root/O",
+                 "Il/DET/2/det/O concerto/NOUN/3/nsubj/O dura/VERB/0/root/O",
+                 "L'/DET/2/det/O evento/NOUN/3/nsubj/O finisce/VERB/0/root/O")
+    events = [e for e in a.entities if e.type == EVENT]
+    assert sorted(e.label for e in events) == ["concerto", "incendio"]
+    assert a.word_entity[(2, 2)] == a.word_entity[(1, 2)]
+
+
+def test_occasione_takes_up_an_event_but_never_names_it():
+    a = entities("una/DET/2/det/O gara/NOUN/0/root/O",
+                 "Per/ADP/3/case/O questa/DET/3/det/O occasione/NOUN/4/obl/O parla/VERB/0/root/O")
+    [event] = [e for e in a.entities if e.type == EVENT]
+    assert event.label == "gara" and a.word_entity[(1, 3)] == event.key
+
+
 def test_indefinite_event_nouns_are_new_events():
     a = entities("una/DET/2/det/O riunione/NOUN/0/root/O", "una/DET/2/det/O riunione/NOUN/0/root/O")
     assert len([e for e in a.entities if e.type == EVENT]) == 2
