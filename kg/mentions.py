@@ -791,8 +791,14 @@ def _coordinated_role_holder(sentence: Sentence, word: Word, word_entity: dict, 
     (not "il presidente X e il vicepresidente Y", nor "X e sua moglie Y")."""
     if word.deprel != "conj" or not word.head or any(c.deprel in ("det", "det:poss") for c in sentence.children(word.id)):
         return None
-    holder = word_entity.get((sentence.index, word.head))
-    return holder if holder in people and sentence.word(word.head).upos == "NOUN" else None
+    head = sentence.word(word.head)
+    # the parser often coordinates it with the first role's complement: "presidente della
+    # fondazione e direttore del museo"
+    while word_entity.get((sentence.index, head.id)) not in people and head.head \
+            and head.deprel.startswith(("nmod", "flat")):
+        head = sentence.word(head.head)
+    holder = word_entity.get((sentence.index, head.id))
+    return holder if holder in people and head.upos == "NOUN" else None
 
 
 def _acting_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
