@@ -1247,7 +1247,7 @@ def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Men
                    if not ((w := sentence.word(i)).head == noun.id and w.deprel == "amod" and i <= end)]
         # a person right after the noun, with no "di", is a phrase of its own: "A presentare la
         # cerimonia Melanie Winiger" (an inverted subject the parser hangs on the object); but a
-        # proposal is named by a surname right after it: "il decreto Bersani", "la legge Fornero"
+        # proposal is named by a surname right after it: "la legge Fornero", "il decreto Gelmini"
         named_after = type_ == PROPOSAL and m.start == m.end == noun.id + 1
         if m.start > noun.id and any(sentence.word(i).head == noun.id for i in range(m.start, m.end + 1)) \
                 and all(w.upos == "DET" or w.lemma.lower() == "di" for w in between) \
