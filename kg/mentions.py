@@ -793,10 +793,13 @@ def _coordinated_role_holder(sentence: Sentence, word: Word, word_entity: dict, 
         return None
     head = sentence.word(word.head)
     # the parser often coordinates it with the first role's complement: "presidente della
-    # fondazione e direttore del museo"
+    # fondazione e direttore del museo"; a role with a name of its own is that person's
+    # ("l'ex-presidente degli Stati Uniti X, papa Y")
     while word_entity.get((sentence.index, head.id)) not in people and head.head \
             and head.deprel.startswith(("nmod", "flat")):
         head = sentence.word(head.head)
+        if any(word_entity.get((sentence.index, c.id)) in people for c in sentence.children(word.id)):
+            return None
     holder = word_entity.get((sentence.index, head.id))
     return holder if holder in people and head.upos == "NOUN" else None
 
