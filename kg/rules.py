@@ -21,7 +21,7 @@ Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
 DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, AFTER_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
-INVERTED (booleans).  Values: a scalar, {IN: [...]},
+OBJECT, INVERTED (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
 descendants (none below another match),
@@ -61,7 +61,7 @@ from kg.vocab import KG
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", ">++", ">--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
          "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "AFTER_PLACE", "OPENS_QUOTE",
-         "OWNER", "SUBJECT", "INVERTED")
+         "OWNER", "SUBJECT", "OBJECT", "INVERTED")
 FORMS = ("entity", "role", "country", "date", "clause", "quotation", "antecedent")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
 FILE_KEYS = {"version", "rules", "inferences"}
@@ -522,6 +522,8 @@ _GETTERS = {
     # a verb with a subject of its own, written or dropped
     "SUBJECT": lambda ctx, word: any(c.deprel in ("nsubj", "nsubj:pass", "csubj")
                                      for c in ctx.children.get(word.id, ())),
+    # "aveva ricevuto dal comitato una risposta": a verb with a direct object is no passive
+    "OBJECT": lambda ctx, word: any(c.deprel == "obj" for c in ctx.children.get(word.id, ())),
     # "la moglie di Luca": a noun with a "di" complement of its own
     "OWNER": lambda ctx, word: any(c.deprel.startswith("nmod") and "di" in ctx.case_of(c)
                                    for c in ctx.children.get(word.id, ())),
