@@ -1137,7 +1137,7 @@ class Emitter:
             subjects = list(dict.fromkeys(
                 e.key for w in spread
                 if (e := _resolve(ctx, w))
-                and (w is head or (emit.form != "role" or not ctx.role(w))
+                and (w is head or (emit.form != "role" or not ctx.role(w) and e.type == PERSON)
                      and not (office and _own_office(ctx, w)) and (first is None or _co_subjects(ctx, e, first)))))
             objects = self._objects(ctx, emit, bound[emit.object], head)
             # "i presidenti di Camera e Senato, X e Y": as many names as bodies pair up in order
