@@ -791,15 +791,17 @@ def _coordinated_role_holder(sentence: Sentence, word: Word, word_entity: dict, 
     (not "il presidente X e il vicepresidente Y", nor "X e sua moglie Y")."""
     if word.deprel != "conj" or not word.head or any(c.deprel in ("det", "det:poss") for c in sentence.children(word.id)):
         return None
-    head = sentence.word(word.head)
+    head = first = sentence.word(word.head)
     # the parser often coordinates it with the first role's complement: "presidente della
-    # fondazione e direttore del museo"; a role with a name of its own is that person's
-    # ("l'ex-presidente degli Stati Uniti X, papa Y")
+    # fondazione e direttore del museo"
     while word_entity.get((sentence.index, head.id)) not in people and head.head \
             and head.deprel.startswith(("nmod", "flat")):
         head = sentence.word(head.head)
-        if any(word_entity.get((sentence.index, c.id)) in people for c in sentence.children(word.id)):
-            return None
+    # so coordinated, a role with a name of its own is that person's ("l'ex-presidente degli
+    # Stati Uniti X, papa Y")
+    if head is not first and any(word_entity.get((sentence.index, c.id)) in people
+                                 for c in sentence.children(word.id)):
+        return None
     holder = word_entity.get((sentence.index, head.id))
     return holder if holder in people and head.upos == "NOUN" else None
 
@@ -1492,7 +1494,7 @@ def _entity(doc: Document, group: list[Mention], lexicon: Lexicon) -> Entity:
     labels = [strip_article(m.text) for m in group]
     if type_ == EVENT:
         # "l'occasione" takes up an event but never names it
-        naming = [strip_article(m.text) for m in group if _head_lemma(doc, m) not in lexicon.anaphoric_event_nouns]
+        naming = [label for m, label in zip(group, labels) if _head_lemma(doc, m) not in lexicon.anaphoric_event_nouns]
         label = max(naming or labels, key=len)
     elif type_ == PERSON:
         label = max(labels, key=lambda s: (len(s.split()), len(s)))

@@ -418,7 +418,7 @@ _AGO_NOUNS = {"anno", "mese", "settimana", "giorno", "ora", "minuto", "secolo", 
 
 def _second_tag(sentence, before, word) -> tuple | None:
     """The treebanks' (upos, xpos, lemma, feats) for a word the compact tagger misreads as a
-    verb, or None: "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
+    verb or an auxiliary, or None: "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
     of essere is the adjective ("erano presenti", never a form of presentare there); "sabato" is a
     day, not a participle; a verb no treebank has as an auxiliary is a verb ("si terrà sabato")."""
     if word.upos == "AUX" and word.lemma and word.lemma.lower() not in _AUXILIARIES:
