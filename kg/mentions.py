@@ -41,6 +41,7 @@ class Lexicon:
     facility_heads: frozenset[str]
     speech_verbs: frozenset[str]
     speaker_after_verbs: frozenset[str]
+    voting_verbs: frozenset[str]
     demonyms: dict[str, str]
     countries: frozenset[str]           # normalized country names
     same_place_kinds: frozenset[str]
@@ -250,6 +251,7 @@ def load_lexicon() -> Lexicon:
         facility_heads=frozenset(data["facility_heads"]),
         speech_verbs=frozenset(data["speech_verbs"]),
         speaker_after_verbs=frozenset(data["speaker_after_verbs"]),
+        voting_verbs=frozenset(data["voting_verbs"]),
         demonyms=dict(data["demonyms"]),
         countries=frozenset(normalize_name(c) for c in [*data["demonyms"].values(), *data["other_countries"]]),
         same_place_kinds=frozenset(data["same_place_kinds"]),
@@ -355,8 +357,10 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     implicit = dropped_subjects(doc, word_entity, people, lexicon)
     implicit.update(subjects_hung_on_a_phrase(doc, word_entity, people, implicit))
     implicit.update(shared_subjects(doc, word_entity, sharable, implicit))
+    proposals = {e.key for e in entities if e.type == PROPOSAL}
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
-                             word_date=word_date, implicit_subject=implicit)
+                             word_date=word_date, implicit_subject=implicit,
+                             implicit_object=voted_proposals(doc, word_entity, proposals, lexicon))
 
 
 def _role_complements(sentence: Sentence, lexicon: Lexicon) -> set[int]:
@@ -449,6 +453,41 @@ def dropped_subjects(doc: Document, word_entity: dict, people: set[str],
                     sentence, verb, word_entity, people, lexicon):
                 implicit[(sentence.index, verb.id)] = subject = previous
         previous = subject
+    return implicit
+
+
+# the proposal under discussion stays so for this many sentences after its last mention
+_PROPOSAL_SPAN = 2
+
+
+def voted_proposals(doc: Document, word_entity: dict, proposals: set[str],
+                    lexicon: Lexicon) -> dict[tuple[int, int], str]:
+    """A vote with no object is on the proposal under discussion: "Il decreto è
+    arrivato in aula. Lega e PD hanno votato a favore", "hanno votato a favore,
+    mentre la Camera ha respinto la proposta".  That is the last proposal named
+    before the verb in its sentence or the two before, else the first named after
+    it in its sentence.  Not a passive or a participle, whose subject is the
+    proposal, nor a vote "a favore di" someone or on a clause."""
+    implicit: dict[tuple[int, int], str] = {}
+    last: tuple[int, str] | None = None   # (sentence index, key) of the last proposal named
+    for sentence in doc.sentences:
+        named = [(w.id, key) for w in sentence.words if (key := word_entity.get((sentence.index, w.id))) in proposals]
+        for verb in sentence.words:
+            if verb.upos != "VERB" or verb.deprel in ("acl", "amod") or lexicon.voting_verbs.isdisjoint(verb_lemmas(verb)):
+                continue
+            children = sentence.children(verb.id)
+            if any(c.deprel in ("obj", "ccomp", "xcomp", "nsubj:pass", "aux:pass") for c in children) or any(
+                    c.lemma.lower() == "favore" and any(g.deprel == "nmod" for g in sentence.children(c.id))
+                    for c in children):
+                continue
+            before = [key for i, key in named if i < verb.id]
+            after = [key for i, key in named if i > verb.id]
+            standing = before[-1] if before else last[1] if last and sentence.index - last[0] <= _PROPOSAL_SPAN \
+                else after[0] if after else None
+            if standing:
+                implicit[(sentence.index, verb.id)] = standing
+        if named:
+            last = (sentence.index, named[-1][1])
     return implicit
 
 

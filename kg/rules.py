@@ -341,16 +341,18 @@ class _Context:
             self.children.setdefault(w.head, []).append(w)
             self.by_lemma.setdefault(w.lemma.lower(), []).append(w)
             self.by_upos.setdefault(w.upos, []).append(w)
-        # a dropped subject becomes a silent nsubj word, so rules match it like a written one
+        # a dropped subject becomes a silent nsubj word, an unsaid voted proposal a silent obj,
+        # so rules match them like written ones
         self.silent: dict[int, str] = {}
-        for (index, verb_id), key in annotated.implicit_subject.items():
-            if index == sentence.index:
-                verb = sentence.word(verb_id)
-                silent = Word(id=len(sentence.words) + 1 + len(self.silent), text="", lemma="", upos="PRON",
-                              feats="_", head=verb_id, deprel="nsubj", start_char=verb.start_char,
-                              end_char=verb.start_char)
-                self.silent[silent.id] = key
-                self.children.setdefault(verb_id, []).append(silent)
+        for deprel, implicit in (("nsubj", annotated.implicit_subject), ("obj", annotated.implicit_object)):
+            for (index, verb_id), key in implicit.items():
+                if index == sentence.index:
+                    verb = sentence.word(verb_id)
+                    silent = Word(id=len(sentence.words) + 1 + len(self.silent), text="", lemma="", upos="PRON",
+                                  feats="_", head=verb_id, deprel=deprel, start_char=verb.start_char,
+                                  end_char=verb.start_char)
+                    self.silent[silent.id] = key
+                    self.children.setdefault(verb_id, []).append(silent)
 
     def role(self, word: Word) -> tuple[str, ...] | None:
         """The role a word starts (``Lexicon.role_at``), once per word: rules ask often."""

@@ -5,7 +5,7 @@ import pytest
 
 from kg.mentions import _check_words, annotate, load_lexicon, normalize_name
 from kg.parse import from_conllu
-from kg.types import EVENT, ORGANIZATION, PERSON, PLACE, Word
+from kg.types import EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, Word
 
 
 def conllu(*sentences: str) -> str:
@@ -247,6 +247,30 @@ def test_a_date_taken_for_a_subject_leaves_the_real_one_to_share():
             "7\tdimissioni\tdimissione\tNOUN\t_\t_\t5\tobj\t_\tNER=O"]
     a = annotate(from_conllu("\n".join(rows) + "\n\n", "doc"))
     assert a.implicit_subject[(0, 5)] == "person/neri"
+
+
+def rows_document(*sentences: list[str]):
+    return annotate(from_conllu("\n\n".join("\n".join(rows) for rows in sentences) + "\n\n", "doc"))
+
+
+def test_a_vote_without_an_object_is_on_the_proposal_under_discussion():
+    proposal = ["1\tLa\til\tDET\t_\t_\t2\tdet\t_\tNER=O",
+                "2\tmozione\tmozione\tNOUN\t_\t_\t3\tnsubj\t_\tNER=O",
+                "3\tarriva\tarrivare\tVERB\t_\t_\t0\troot\t_\tNER=O"]
+    vote = ["1\tLega\tLega\tPROPN\t_\t_\t2\tnsubj\t_\tNER=S-ORG",
+            "2\tvota\tvotare\tVERB\t_\t_\t0\troot\t_\tNER=O",
+            "3\ta\ta\tADP\t_\t_\t4\tcase\t_\tNER=O",
+            "4\tfavore\tfavore\tNOUN\t_\t_\t2\tobl\t_\tNER=O"]
+    other = ["1\tPiove\tpiovere\tVERB\t_\t_\t0\troot\t_\tNER=O"]
+    a = rows_document(proposal, vote)
+    [mozione] = [e.key for e in a.entities if e.type == PROPOSAL]
+    assert a.implicit_object == {(1, 2): mozione}
+    # two sentences on, the proposal is no longer the one under discussion
+    assert rows_document(proposal, other, other, vote).implicit_object == {}
+    # "a favore del sindaco": the vote has its object
+    for_someone = vote + ["5\tdi\tdi\tADP\t_\t_\t6\tcase\t_\tNER=O",
+                          "6\tNeri\tNeri\tPROPN\t_\t_\t4\tnmod\t_\tNER=S-PER"]
+    assert rows_document(proposal, for_someone).implicit_object == {}
 
 
 def test_a_coordinated_verb_shares_the_one_known_subject_of_two():
