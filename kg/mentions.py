@@ -42,6 +42,7 @@ class Lexicon:
     speech_verbs: frozenset[str]
     speaker_after_verbs: frozenset[str]
     voting_verbs: frozenset[str]
+    presence_words: frozenset[str]
     demonyms: dict[str, str]
     countries: frozenset[str]           # normalized country names
     same_place_kinds: frozenset[str]
@@ -252,6 +253,7 @@ def load_lexicon() -> Lexicon:
         speech_verbs=frozenset(data["speech_verbs"]),
         speaker_after_verbs=frozenset(data["speaker_after_verbs"]),
         voting_verbs=frozenset(data["voting_verbs"]),
+        presence_words=frozenset(data["presence_words"]),
         demonyms=dict(data["demonyms"]),
         countries=frozenset(normalize_name(c) for c in [*data["demonyms"].values(), *data["other_countries"]]),
         same_place_kinds=frozenset(data["same_place_kinds"]),
@@ -357,10 +359,9 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     implicit = dropped_subjects(doc, word_entity, people, lexicon)
     implicit.update(subjects_hung_on_a_phrase(doc, word_entity, people, implicit))
     implicit.update(shared_subjects(doc, word_entity, sharable, implicit))
-    proposals = {e.key for e in entities if e.type == PROPOSAL}
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
                              word_date=word_date, implicit_subject=implicit,
-                             implicit_object=voted_proposals(doc, word_entity, proposals, lexicon))
+                             implicit_object=unsaid_objects(doc, word_entity, entities, lexicon))
 
 
 def _role_complements(sentence: Sentence, lexicon: Lexicon) -> set[int]:
@@ -456,39 +457,90 @@ def dropped_subjects(doc: Document, word_entity: dict, people: set[str],
     return implicit
 
 
-# the proposal under discussion stays so for this many sentences after its last mention
-_PROPOSAL_SPAN = 2
+# what an article is discussing stays so for this many sentences after its last mention
+_STANDING_SPAN = 2
+# prepositions by which a word of presence names where ("presente alla cerimonia", "durante
+# il processo", "per l'occasione", "la presenza delle truppe in Afghanistan")
+_PRESENCE_CASES = {"a", "durante", "per", "in", "presso"}
 
 
-def voted_proposals(doc: Document, word_entity: dict, proposals: set[str],
-                    lexicon: Lexicon) -> dict[tuple[int, int], str]:
-    """A vote with no object is on the proposal under discussion: "Il decreto è
-    arrivato in aula. Lega e PD hanno votato a favore", "hanno votato a favore,
-    mentre la Camera ha respinto la proposta".  That is the last proposal named
-    before the verb in its sentence or the two before, else the first named after
-    it in its sentence.  Not a passive or a participle, whose subject is the
-    proposal, nor a vote "a favore di" someone or on a clause."""
-    implicit: dict[tuple[int, int], str] = {}
-    last: tuple[int, str] | None = None   # (sentence index, key) of the last proposal named
+def unsaid_objects(doc: Document, word_entity: dict, entities: list[Entity],
+                   lexicon: Lexicon) -> dict[tuple[int, int], tuple[str, str]]:
+    """The proposal or event a word leaves unsaid because the article is
+    discussing it, as (entity key, preposition; "" for a direct object):
+    a vote with no object is on the proposal under discussion ("Il decreto è
+    arrivato in aula. Lega e PD hanno votato a favore"), presence with no
+    event is at the event just told ("La cerimonia si è svolta ieri. Erano
+    presenti X e Y", "Ha partecipato anche X")."""
+    proposals = {e.key for e in entities if e.type == PROPOSAL}
+    events = {e.key for e in entities if e.type == EVENT}
+    unsaid = {where: (key, "") for where, key in _standing(
+        doc, word_entity, proposals, lambda sentence, word: _unsaid_vote(sentence, word, lexicon),
+        named_after=True).items()}
+    unsaid.update((where, (key, "a")) for where, key in _standing(
+        doc, word_entity, events, lambda sentence, word: _unsaid_event(sentence, word, lexicon)).items())
+    return unsaid
+
+
+def _standing(doc: Document, word_entity: dict, keys: set[str], lacks, named_after: bool = False) -> dict:
+    """For each word that ``lacks`` its referent, the one of ``keys`` under discussion: of
+    those named before it in its sentence or the two before, the one named most often so
+    far, the latest of equals ("la premiazione" told during "the Awards" is not what the
+    article is about); with ``named_after``, failing those, the first named after it in
+    its sentence ("hanno votato a favore, mentre la Camera ha respinto la proposta")."""
+    found: dict[tuple[int, int], str] = {}
+    times: dict[str, int] = {}
+    last_named: dict[str, tuple[int, int]] = {}   # key -> (sentence index, word id) of its last mention
     for sentence in doc.sentences:
-        named = [(w.id, key) for w in sentence.words if (key := word_entity.get((sentence.index, w.id))) in proposals]
-        for verb in sentence.words:
-            if verb.upos != "VERB" or verb.deprel in ("acl", "amod") or lexicon.voting_verbs.isdisjoint(verb_lemmas(verb)):
+        # a mention's first word: one of a key whose word before is not of the same key
+        named = [(w.id, key) for w in sentence.words if (key := word_entity.get((sentence.index, w.id))) in keys
+                 and word_entity.get((sentence.index, w.id - 1)) != key]
+        told = 0
+        for word in sentence.words:
+            while told < len(named) and named[told][0] < word.id:
+                where, key = named[told]
+                times[key] = times.get(key, 0) + 1
+                last_named[key] = (sentence.index, where)
+                told += 1
+            if not lacks(sentence, word):
                 continue
-            children = sentence.children(verb.id)
-            if any(c.deprel in ("obj", "ccomp", "xcomp", "nsubj:pass", "aux:pass") for c in children) or any(
-                    c.lemma.lower() == "favore" and any(g.deprel == "nmod" for g in sentence.children(c.id))
-                    for c in children):
-                continue
-            before = [key for i, key in named if i < verb.id]
-            after = [key for i, key in named if i > verb.id]
-            standing = before[-1] if before else last[1] if last and sentence.index - last[0] <= _PROPOSAL_SPAN \
+            recent = [key for key, (index, _) in last_named.items() if sentence.index - index <= _STANDING_SPAN]
+            after = [key for i, key in named if i > word.id] if named_after else []
+            standing = max(recent, key=lambda key: (times[key], last_named[key])) if recent \
                 else after[0] if after else None
             if standing:
-                implicit[(sentence.index, verb.id)] = standing
-        if named:
-            last = (sentence.index, named[-1][1])
-    return implicit
+                found[(sentence.index, word.id)] = standing
+        for where, key in named[told:]:
+            times[key] = times.get(key, 0) + 1
+            last_named[key] = (sentence.index, where)
+    return found
+
+
+def _unsaid_vote(sentence: Sentence, verb: Word, lexicon: Lexicon) -> bool:
+    """A verb of voting with no object: not a passive or a participle, whose subject is the
+    proposal, nor a vote "a favore di" someone or on a clause."""
+    if verb.upos != "VERB" or verb.deprel in ("acl", "amod") or lexicon.voting_verbs.isdisjoint(verb_lemmas(verb)):
+        return False
+    children = sentence.children(verb.id)
+    return not any(c.deprel in ("obj", "ccomp", "xcomp", "nsubj:pass", "aux:pass") for c in children) and not any(
+        c.lemma.lower() == "favore" and any(g.deprel == "nmod" for g in sentence.children(c.id)) for c in children)
+
+
+def _unsaid_event(sentence: Sentence, word: Word, lexicon: Lexicon) -> bool:
+    """A word of presence ("presente", "ha partecipato", "è attesa la partecipazione di X")
+    with no phrase naming where, nor a relative pronoun standing for it ("cui ha
+    partecipato").  Not a noun inside a phrase ("hanno ricondotto le esplosioni alla
+    presenza delle truppe"), whose clause says what it is about."""
+    if word.lemma.lower() not in lexicon.presence_words or word.upos not in ("ADJ", "VERB", "NOUN"):
+        return False
+    children = sentence.children(word.id)
+    if word.upos == "NOUN" and any(c.deprel == "case" for c in children):
+        return False
+    return not any(
+        c.deprel.split(":")[0] in ("obl", "nmod") and any(
+            g.deprel == "case" and g.lemma.lower() in _PRESENCE_CASES for g in sentence.children(c.id))
+        or c.upos == "PRON" and (c.feat("PronType") == "Rel" or c.lemma.lower() in ("cui", "quale"))
+        for c in children)
 
 
 def subjects_hung_on_a_phrase(doc: Document, word_entity: dict, people: set[str],

@@ -341,18 +341,23 @@ class _Context:
             self.children.setdefault(w.head, []).append(w)
             self.by_lemma.setdefault(w.lemma.lower(), []).append(w)
             self.by_upos.setdefault(w.upos, []).append(w)
-        # a dropped subject becomes a silent nsubj word, an unsaid voted proposal a silent obj,
-        # so rules match them like written ones
+        # a dropped subject becomes a silent nsubj word, an unsaid proposal or event a silent
+        # object or phrase (with its preposition), so rules match them like written ones
         self.silent: dict[int, str] = {}
-        for deprel, implicit in (("nsubj", annotated.implicit_subject), ("obj", annotated.implicit_object)):
-            for (index, verb_id), key in implicit.items():
-                if index == sentence.index:
-                    verb = sentence.word(verb_id)
-                    silent = Word(id=len(sentence.words) + 1 + len(self.silent), text="", lemma="", upos="PRON",
-                                  feats="_", head=verb_id, deprel=deprel, start_char=verb.start_char,
-                                  end_char=verb.start_char)
-                    self.silent[silent.id] = key
-                    self.children.setdefault(verb_id, []).append(silent)
+        self.silent_case: dict[int, str] = {}
+        unsaid = [(where, key, "nsubj", "") for where, key in annotated.implicit_subject.items()] + [
+            (where, key, "", case) for where, (key, case) in annotated.implicit_object.items()]
+        for (index, head_id), key, deprel, case in unsaid:
+            if index == sentence.index:
+                head = sentence.word(head_id)
+                deprel = deprel or ("obj" if not case else "nmod" if head.upos == "NOUN" else "obl")
+                silent = Word(id=len(sentence.words) + 1 + len(self.silent), text="", lemma="", upos="PRON",
+                              feats="_", head=head_id, deprel=deprel, start_char=head.start_char,
+                              end_char=head.start_char)
+                self.silent[silent.id] = key
+                if case:
+                    self.silent_case[silent.id] = case
+                self.children.setdefault(head_id, []).append(silent)
 
     def role(self, word: Word) -> tuple[str, ...] | None:
         """The role a word starts (``Lexicon.role_at``), once per word: rules ask often."""
@@ -385,6 +390,8 @@ class _Context:
         return self.entities.get(key) if key else None
 
     def case_of(self, word: Word) -> set[str]:
+        if word.id in self.silent_case:
+            return {self.silent_case[word.id]}
         cases = set()
         for c in self.children.get(word.id, ()):
             if c.deprel in ("case", "mark"):

@@ -133,12 +133,13 @@ class Extraction:
 class AnnotatedDocument:
     """A Document with what the mentions stage found in it: its entities and,
     for each (sentence index, word id), the entity or date that word belongs to,
-    and the subjects (and voted proposals) Italian leaves unsaid where they can be recovered reliably."""
+    and the subjects and objects Italian leaves unsaid where they can be recovered reliably."""
     document: Document
     entities: tuple[Entity, ...]
     word_entity: Mapping[tuple[int, int], str]
     word_date: Mapping[tuple[int, int], dt.date]
     # (sentence index, verb id) -> entity key of a dropped subject ("Ha poi aggiunto che ...")
     implicit_subject: Mapping[tuple[int, int], str] = field(default_factory=dict)
-    # (sentence index, verb id) -> entity key of the proposal a vote leaves unsaid ("Ha votato a favore")
-    implicit_object: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    # (sentence index, word id) -> (entity key, preposition or "" for a direct object) of the
+    # proposal or event under discussion that a word leaves unsaid ("Ha votato a favore", "Erano presenti X e Y")
+    implicit_object: Mapping[tuple[int, int], tuple[str, str]] = field(default_factory=dict)

@@ -264,7 +264,7 @@ def test_a_vote_without_an_object_is_on_the_proposal_under_discussion():
     other = ["1\tPiove\tpiovere\tVERB\t_\t_\t0\troot\t_\tNER=O"]
     a = rows_document(proposal, vote)
     [mozione] = [e.key for e in a.entities if e.type == PROPOSAL]
-    assert a.implicit_object == {(1, 2): mozione}
+    assert a.implicit_object == {(1, 2): (mozione, "")}
     # two sentences on, the proposal is no longer the one under discussion
     assert rows_document(proposal, other, other, vote).implicit_object == {}
     # "a favore del sindaco": the vote has its object
