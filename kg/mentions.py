@@ -353,6 +353,7 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
                         and not (dateline and sentence.word(m.end).end_char <= dateline.end))
     entities, word_entity = merge(doc, mentions, lexicon)
     resolve_role_nominals(doc, entities, word_entity, lexicon)
+    _kinds_before_names(doc, entities, word_entity, lexicon)
     people = {e.key for e in entities if e.type == PERSON}
     # what a coordinated verb may take over: "la richiesta, proposta da X e supportata da Y"
     sharable = {e.key for e in entities if e.type in (PERSON, ORGANIZATION, EVENT, PROPOSAL)}
@@ -820,6 +821,22 @@ def _of_another_role(sentence: Sentence, word: Word, lexicon: Lexicon) -> bool:
         and not any(w.text == "," or w.upos == "CCONJ" for w in sentence.words[head.id:word.id - 1])
 
 
+def _kinds_before_names(doc: Document, entities: list[Entity], word_entity: dict, lexicon: Lexicon) -> None:
+    """"la società Alitalia", "i sindacati USB e Cobas": the kind of body right before an
+    organization's name stands for it, so what the kind noun's verb says is the name's."""
+    organizations = {e.key for e in entities if e.type == ORGANIZATION}
+    for sentence in doc.sentences:
+        for w in sentence.words:
+            body = lexicon.institution_at(sentence, w) if w.upos == "NOUN" and w.text[:1].islower() else None
+            if not body or (sentence.index, w.id) in word_entity:
+                continue
+            end = w.id + len(body) - 1
+            name = word_entity.get((sentence.index, end + 1))
+            if name in organizations and word_entity.get((sentence.index, end)) != name:
+                for i in range(w.id, end + 1):
+                    word_entity[(sentence.index, i)] = name
+
+
 def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: dict, lexicon: Lexicon) -> None:
     """A role noun stands for the person it introduces.  A role nominal with
     no name of its own refers to the one person the document introduced
@@ -1071,7 +1088,10 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         elif w.upos == "NOUN" and w.text[:1].islower() and (body := lexicon.institution_at(sentence, w)) \
                 and not _portfolio(sentence, w, lexicon):
             end = _untaken_end(sentence, w.id, max(w.id + len(body) - 1, _group_end(sentence, w)), taken)
-            add(w.id, end, ORGANIZATION, "body")
+            # "la società Alitalia": a kind of body with its name right after stands for the
+            # named one (see _kinds_before_names), not for a body of its own
+            if not any(m.type == ORGANIZATION and m.start == end + 1 for m in found):
+                add(w.id, end, ORGANIZATION, "body")
     for w in sentence.words:
         # a capitalized event noun the NER leaves alone is still one: il "Meeting" di Rimini
         following = sentence.word(w.id + 1).lemma.lower() if w.id < len(sentence.words) else ""
