@@ -20,7 +20,7 @@ Rules are checked when loaded; a bad rule fails with the file, line and id.
 Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
-DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, AFTER_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
+DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, AFTER_PLACE, WITHIN_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
 OBJECT, INVERTED (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
@@ -60,7 +60,7 @@ from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", ">++", ">--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
-         "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "AFTER_PLACE", "OPENS_QUOTE",
+         "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "AFTER_PLACE", "WITHIN_PLACE", "OPENS_QUOTE",
          "OWNER", "SUBJECT", "OBJECT", "INVERTED")
 FORMS = ("entity", "role", "country", "date", "clause", "quotation", "antecedent")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
@@ -444,16 +444,27 @@ def _entity_class_ok(spec, entity: Entity | None) -> bool:
     return entity.type in wanted
 
 
-def _after_place(ctx: _Context, word: Word) -> bool:
-    """A phrase set off by a comma right after a place's name: "a Palazzo
-    Reale, in piazza Duomo" says where the first place is."""
+def _set_off_place(ctx: _Context, word: Word) -> tuple[Entity, bool] | None:
+    """The place whose name a phrase is set off by a comma right after, and whether the
+    phrase lies inside it: "a Palazzo Reale, in piazza Duomo" says where the palace is;
+    "a Roma, a Villa Madama", "in Liguria, nel comune di Rezzoaglio", "in Francia, a Lione"
+    name a place inside the first (a building after a town, a town by its kind, any place
+    after a country)."""
     if word.id in ctx.silent:
-        return False
+        return None
     first = min([word.id] + [c.id for c in ctx.children.get(word.id, ()) if c.deprel in ("case", "det")])
     if first < 3 or ctx.sentence.word(first - 1).text != ",":
-        return False
+        return None
     before = _resolve(ctx, ctx.sentence.word(first - 2))
-    return before is not None and before.type == PLACE and not _closes_a_list(ctx, word)
+    if before is None or before.type != PLACE or _closes_a_list(ctx, word):
+        return None
+    # a place noun set beside a name says where it is: "Sebastopoli, porto della Crimea"
+    entity = ctx.entity_of(word)
+    inside = bool(ctx.case_of(word)) and (
+        _facility(ctx, word) and not _named_facility(ctx, before)
+        or entity is not None and entity.label.split()[0].lower() in ctx.lexicon.same_place_kinds
+        or normalize_name(before.label) in ctx.lexicon.countries)
+    return before, inside
 
 
 def _closes_a_list(ctx: _Context, word: Word) -> bool:
@@ -500,6 +511,17 @@ def _after_colon(ctx: _Context, colon: Word) -> tuple[Word, ...]:
     return tuple(after)
 
 
+def _facility(ctx: _Context, word: Word) -> bool:
+    """A building, street or site: its noun ("via", "palazzo"), or a word of a place named
+    by one ("Vecchio" in "Palazzo Vecchio")."""
+    entity = ctx.entity_of(word)
+    return word.lemma.lower() in ctx.lexicon.facility_heads or entity is not None and _named_facility(ctx, entity)
+
+
+def _named_facility(ctx: _Context, entity: Entity) -> bool:
+    return entity.type == PLACE and entity.label.split()[0].lower() in ctx.lexicon.facility_heads
+
+
 def _country(ctx: _Context, word: Word) -> bool:
     """A word of a place whose name is a country's ("Francia", "USA")."""
     entity = ctx.entity_of(word)
@@ -516,14 +538,16 @@ _GETTERS = {
     "ROLE": lambda ctx, word: ctx.role(word) is not None,
     "DEMONYM": lambda ctx, word: ctx.lexicon.country_of(word) is not None,
     "PROFESSION": lambda ctx, word: word.lemma.lower() in ctx.lexicon.person_nouns,
-    "FACILITY": lambda ctx, word: word.lemma.lower() in ctx.lexicon.facility_heads,
+    "FACILITY": _facility,
     "TIME": lambda ctx, word: word.lemma.lower() in ctx.lexicon.time_nouns,
     "COUNTRY": _country,
     "DATE": lambda ctx, word: (ctx.sentence.index, word.id) in ctx.annotated.word_date,
     "SPEECH": lambda ctx, word: ctx.lexicon.speech_verb(word),
     "SPEAKER_AFTER": lambda ctx, word: ctx.lexicon.speaker_after(word),
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
-    "AFTER_PLACE": _after_place,
+    "AFTER_PLACE": lambda ctx, word: (found := _set_off_place(ctx, word)) is not None and not found[1],
+    # "a Roma, a Villa Madama": a place set off after a place it lies in
+    "WITHIN_PLACE": lambda ctx, word: (found := _set_off_place(ctx, word)) is not None and found[1],
     "OPENS_QUOTE": _opens_quote,
     # a verb whose written subject follows it: "..., ha detto Medvedev, ..." (a dropped one is silent)
     "INVERTED": lambda ctx, word: any(c.deprel in ("nsubj", "nsubj:pass") and c.id > word.id and c.text
