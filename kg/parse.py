@@ -420,7 +420,9 @@ def _second_tag(sentence, before, word) -> tuple | None:
     """The treebanks' (upos, xpos, lemma, feats) for a word the compact tagger misreads as a
     verb or an auxiliary, or None: "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
     of essere is the adjective ("erano presenti", never a form of presentare there); "sabato" is a
-    day, not a participle; a verb no treebank has as an auxiliary is a verb ("si terrà sabato")."""
+    day, not a participle; a verb no treebank has as an auxiliary is a verb ("si terrà sabato"); a
+    plural "verb", or one after an article, whose lemma is a feminine noun's is that noun ("ci
+    sono state proteste": "protesta")."""
     if word.upos == "AUX" and word.lemma and word.lemma.lower() not in _AUXILIARIES:
         return "VERB", "V", word.lemma, word.feats
     if word.upos != "VERB":
@@ -431,6 +433,11 @@ def _second_tag(sentence, before, word) -> tuple | None:
     if form in THIS_DAY_ADVERBS or form == "fa" and before is not None and before.lemma \
             and before.lemma.lower() in _AGO_NOUNS:
         return "ADV", "B", form, None
+    # "ci sono state proteste", "una volata": a plural, or a singular after an article, whose lemma
+    # is a feminine noun's ("protesta") is that noun ("la Corte ribalta": a verb, ribaltare)
+    if word.lemma and word.lemma.islower() and word.lemma.endswith("a") and (
+            form.endswith("e") or form.endswith("a") and before is not None and before.upos == "DET"):
+        return "NOUN", "S", word.lemma, "Gender=Fem|Number=" + ("Plur" if form.endswith("e") else "Sing")
     if form in ("presente", "presenti") and any(
             w.head == word.id and w.lemma == "essere" and w.deprel in ("aux", "aux:pass", "cop")
             for w in sentence.words):

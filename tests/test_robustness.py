@@ -655,6 +655,16 @@ def test_a_weekday_is_a_day_and_tenere_is_no_auxiliary() -> None:
     assert sentence.word(next(w for w in sentence.words if w.text == "Torino").head).text == "terrà"
 
 
+def test_a_plural_read_as_a_verb_with_a_noun_lemma_is_that_noun() -> None:
+    # the compact tagger read "proteste" as a verb (lemma "protesta") and made it the clause's root
+    sentence = parse.parse("A Parigi, per il terzo giorno, ci sono state proteste davanti all'Eliseo.").sentences[0]
+    protests = next(w for w in sentence.words if w.text == "proteste")
+    assert (protests.upos, protests.lemma, protests.feat("Number")) == ("NOUN", "protesta", "Plur")
+    # a singular with no article may be a verb: "la Corte ribalta" (ribaltare)
+    sentence = parse.parse("La decisione della Corte suprema ribalta quanto affermato dal governo.").sentences[0]
+    assert next(w for w in sentence.words if w.text == "ribalta").upos == "VERB"
+
+
 def test_a_capitalized_verb_opening_a_sentence_is_read_as_a_verb_and_keeps_its_written_form() -> None:
     # the compact tagger took "Nacque" for a name; a name the NER missed stays a name
     born, winner = parse.parse("Blake Edwards è morto a 88 anni. Nacque a Tulsa nel 1922. Irma ha vinto la finale.").sentences[1:]
