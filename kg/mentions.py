@@ -81,8 +81,9 @@ class Lexicon:
         words = sentence.words[start - 1:end]
         while len(words) > 1 and words[-1].upos == "NUM":
             words = words[:-1]
-        return head_first and words[0].lemma.lower() in self.named_event_heads or \
-            len(words) > 1 and words[-1].text.lower() in self.named_event_tails
+        opening = " ".join(w.text.lower() for w in words[:2])  # "Gran Premio", a head of two words
+        return head_first and (words[0].lemma.lower() in self.named_event_heads or opening in self.named_event_heads) \
+            or len(words) > 1 and words[-1].text.lower() in self.named_event_tails
 
     def honorific(self, word: Word) -> bool:
         return word.lemma.lower() in self.honorifics or word.text.lower() in self.honorifics
@@ -1430,9 +1431,11 @@ def _event_head_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int 
     """Word id of a capitalized head of an event's name right before a name, across "di" and an
     article: "il GP | di | Francia", "la Coppa | di | Germania"."""
     i = _head_before(sentence, start)
-    if 1 < i < start - 1 and sentence.word(i).text[:1].isupper() \
-            and sentence.word(i).lemma.lower() in lexicon.named_event_heads:
-        return i
+    if 1 < i < start - 1 and sentence.word(i).text[:1].isupper():
+        if sentence.word(i).lemma.lower() in lexicon.named_event_heads:
+            return i
+        if f"{sentence.word(i - 1).text.lower()} {sentence.word(i).text.lower()}" in lexicon.named_event_heads:
+            return i - 1  # "il Gran Premio | di | Spagna"
     return None
 
 
