@@ -1517,7 +1517,8 @@ def merge(doc: Document, mentions: list[Mention], lexicon: Lexicon) -> tuple[lis
                 by_name.setdefault("event:" + key, target)
             else:
                 groups[target].append(m)
-            last_event = target
+            if not _generic(doc, m):
+                last_event = target
             continue
         target = by_name.get(key)
         if target is None and m.type in (PERSON, ""):
@@ -1571,6 +1572,14 @@ def entity_key(type_: str, label: str) -> str:
 
 def _head_lemma(doc: Document, m: Mention) -> str:
     return doc.sentences[m.sentence].word(m.start).lemma.lower()
+
+
+def _generic(doc: Document, m: Mention) -> bool:
+    """A bare plural speaks of a kind, not of an event a later "il sisma" takes up: "è facile
+    che disastri naturali provochino vittime"."""
+    head = doc.sentences[m.sentence].word(m.start)
+    return head.feat("Number") == "Plur" and not any(
+        c.upos == "DET" for c in doc.sentences[m.sentence].children(head.id))
 
 
 def _event_antecedent(doc: Document, m: Mention, groups, by_name, last_event, lexicon) -> int | None:
