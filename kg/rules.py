@@ -687,6 +687,12 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         if i >= 2 and ctx.sentence.word(i).text == ",":
             return ctx.entity_of(ctx.sentence.word(i - 1))
         return None
+    if word.upos == "NOUN" and word.lemma.lower() in ctx.lexicon.same_place_kinds and word.feat("Number") != "Plur":
+        # "la città di Napoli" is Napoli ("le frazioni di A e B" are not A)
+        for child in ctx.children.get(word.id, ()):
+            named = ctx.entity_of(child) if child.deprel == "nmod" and ctx.case_of(child) == {"di"} else None
+            if named is not None and named.type == PLACE:
+                return named
     if ctx.role(word) or word.upos in ("NOUN", "PROPN"):
         # a group's listed members come first: a name the parser hangs on the plural noun is
         # one of them, not the group ("1500 persone, tra cui ... quali A (...), B")
@@ -1167,6 +1173,10 @@ class Emitter:
             spread = _spread(ctx, head, emit.lists, office or emit.form == "role") + _co_agents(ctx, head, bound) \
                 if emit.coordination else [head]
             first = _resolve(ctx, head)
+            # an entity matched as its own object ("la città di Avezzano": the city is Avezzano)
+            # says nothing, of it or of what is coordinated with it
+            if first is not None and emit.form == "entity" and _resolve(ctx, bound[emit.object]) == first:
+                continue
             subjects = list(dict.fromkeys(
                 e.key for w in spread
                 if (e := _resolve(ctx, w))
