@@ -637,6 +637,21 @@ def _controlled(sentence: Sentence, verb: Word) -> bool:
     return adverbial or not any(c.deprel in ("obj", "iobj") for c in sentence.children(verb.head))
 
 
+# "ha avuto modo di parlare con X", "avrà occasione di incontrare Y"
+_CHANCE_NOUNS = {"modo", "occasione", "possibilità", "opportunità"}
+
+
+def _chance_taken(sentence: Sentence, verb: Word) -> Word | None:
+    """The "avere" whose subject takes the chance an infinitive names: "ha avuto modo di
+    parlare con X" (the parser hangs the infinitive on the noun)."""
+    if verb.upos != "VERB" or verb.feat("VerbForm") != "Inf" or verb.deprel != "acl":
+        return None
+    noun = sentence.word(verb.head)
+    have = sentence.word(noun.head) if noun.head else None
+    return have if noun.lemma.lower() in _CHANCE_NOUNS and noun.deprel == "obj" and have is not None \
+        and have.lemma.lower() == "avere" else None
+
+
 def shared_subjects(doc: Document, word_entity: dict, sharable: set[str],
                     implicit: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
     """Verbs without a subject of their own that follow, coordinated or set
@@ -653,11 +668,13 @@ def shared_subjects(doc: Document, word_entity: dict, sharable: set[str],
                 if key in sharable and not _subjects(sentence, verb):
                     shared[(sentence.index, verb.id)] = key
                 continue
-            if not (_shares_subject(sentence, verb) or _controlled(sentence, verb)) or (sentence.index, verb.id) in implicit:
+            chance = _chance_taken(sentence, verb)
+            if not (chance or _shares_subject(sentence, verb) or _controlled(sentence, verb)) \
+                    or (sentence.index, verb.id) in implicit:
                 continue
             if _subjects(sentence, verb) or any(c.deprel == "expl:impers" for c in sentence.children(verb.id)):
                 continue
-            head = sentence.word(verb.head)
+            head = chance or sentence.word(verb.head)
             subject = shared.get((sentence.index, head.id)) or implicit.get((sentence.index, head.id))
             if subject is None:
                 # of two subjects the parser gives one verb ("«L'Espressionismo ...», la mostra si è

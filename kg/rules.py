@@ -37,7 +37,9 @@ node takes up: the clause before it, or the sentence before: "Lo ha detto X").
 Subjects and entity objects spread over coordination ("Macron e Starmer"; with
 ``lists: true``, also over surface lists; with ``coordination: false``, not at all),
 relative pronouns take their antecedent, and role nouns stand for the person they
-introduce ("il segretario generale della NATO, Mark Rutte").
+introduce ("il segretario generale della NATO, Mark Rutte").  What Italian leaves unsaid and
+the mentions stage recovers (a dropped subject; the proposal a vote is on, the event one is
+present at) is a silent word that patterns match like a written one.
 
 ``inferences`` combine facts: ``if: [[E, chairedBy, X], [E, eventOf, O]]``,
 ``then: [O, chairedBy, X]``.
