@@ -418,13 +418,17 @@ _AGO_NOUNS = {"anno", "mese", "settimana", "giorno", "ora", "minuto", "secolo", 
 
 def _second_tag(sentence, before, word) -> tuple | None:
     """The treebanks' (upos, xpos, lemma, feats) for a word the compact tagger misreads as a
-    verb or an auxiliary, or None: "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
+    verb, an auxiliary or a preposition, or None: "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
     of essere is the adjective ("erano presenti", never a form of presentare there); "sabato" is a
-    day, not a participle; a verb no treebank has as an auxiliary is a verb ("si terrà sabato"); a
+    day, not a participle; a verb no treebank has as an auxiliary is a verb ("si terrà sabato"); "ad"
+    after an article is a noun (amministratore delegato, "l'ad Carlo Neri"); a
     plural "verb", or one after an article, whose lemma is a feminine noun's is that noun ("ci
     sono state proteste": "protesta")."""
     if word.upos == "AUX" and word.lemma and word.lemma.lower() not in _AUXILIARIES:
         return "VERB", "V", word.lemma, word.feats
+    # "l'ad Carlo Neri": after an article "ad" is the chief executive, not the preposition
+    if word.upos == "ADP" and word.text.lower() == "ad" and before is not None and before.upos == "DET":
+        return "NOUN", "S", "ad", "Number=Sing"
     if word.upos != "VERB":
         return None
     form = word.text.lower()

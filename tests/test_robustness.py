@@ -665,6 +665,13 @@ def test_a_plural_read_as_a_verb_with_a_noun_lemma_is_that_noun() -> None:
     assert next(w for w in sentence.words if w.text == "ribalta").upos == "VERB"
 
 
+def test_ad_after_an_article_is_the_chief_executive() -> None:
+    # the compact tagger read "l'ad" as an article and the preposition "ad"
+    sentence = parse.parse("Lo ha annunciato ieri l'ad Carlo Neri.").sentences[0]
+    chief = next(w for w in sentence.words if w.text == "ad")
+    assert (chief.upos, chief.lemma) == ("NOUN", "ad")
+
+
 def test_a_capitalized_verb_opening_a_sentence_is_read_as_a_verb_and_keeps_its_written_form() -> None:
     # the compact tagger took "Nacque" for a name; a name the NER missed stays a name
     born, winner = parse.parse("Blake Edwards è morto a 88 anni. Nacque a Tulsa nel 1922. Irma ha vinto la finale.").sentences[1:]
