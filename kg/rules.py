@@ -20,7 +20,7 @@ Rules are checked when loaded; a bad rule fails with the file, line and id.
 Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
-DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, AFTER_PLACE, WITHIN_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
+DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, SET_OFF, AFTER_PLACE, WITHIN_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
 OBJECT, INVERTED (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
@@ -62,7 +62,7 @@ from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", ">++", ">--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
-         "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "AFTER_PLACE", "WITHIN_PLACE", "OPENS_QUOTE",
+         "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "SET_OFF", "AFTER_PLACE", "WITHIN_PLACE", "OPENS_QUOTE",
          "OWNER", "SUBJECT", "OBJECT", "INVERTED")
 FORMS = ("entity", "role", "country", "date", "clause", "quotation", "antecedent")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
@@ -450,23 +450,32 @@ def _set_off_place(ctx: _Context, word: Word) -> tuple[Entity, bool] | None:
     """The place whose name a phrase is set off by a comma right after, and whether the
     phrase lies inside it: "a Palazzo Reale, in piazza Duomo" says where the palace is;
     "a Roma, a Villa Madama", "in Liguria, nel comune di Rezzoaglio", "in Francia, a Lione"
-    name a place inside the first (a building after a town, a town by its kind, any place
-    after a country)."""
-    if word.id in ctx.silent:
-        return None
-    first = min([word.id] + [c.id for c in ctx.children.get(word.id, ()) if c.deprel in ("case", "det")])
-    if first < 3 or ctx.sentence.word(first - 1).text != ",":
+    name a place inside the first (a building or a town by its kind after anything but a
+    building, any place after a country)."""
+    first = _phrase_start(ctx, word)
+    if first < 3 or not _set_off(ctx, word):
         return None
     before = _resolve(ctx, ctx.sentence.word(first - 2))
     if before is None or before.type != PLACE or _closes_a_list(ctx, word):
         return None
     # a place noun set beside a name says where it is: "Sebastopoli, porto della Crimea"
     entity = ctx.entity_of(word)
+    named_by_kind = entity is not None and entity.label.split()[0].lower() in ctx.lexicon.same_place_kinds
     inside = bool(ctx.case_of(word)) and (
-        _facility(ctx, word) and not _named_facility(ctx, before)
-        or entity is not None and entity.label.split()[0].lower() in ctx.lexicon.same_place_kinds
+        (_facility(ctx, word) or named_by_kind) and not _named_facility(ctx, before)
         or normalize_name(before.label) in ctx.lexicon.countries)
     return before, inside
+
+
+def _phrase_start(ctx: _Context, word: Word) -> int:
+    """The first word of a word's phrase: its preposition or article ("a | Roma", "la | città")."""
+    return min([word.id] + [c.id for c in ctx.children.get(word.id, ()) if c.deprel in ("case", "det")])
+
+
+def _set_off(ctx: _Context, word: Word) -> bool:
+    """A written word whose phrase follows a comma: ", a Roma", ", in piazza Duomo"."""
+    first = _phrase_start(ctx, word)
+    return word.id not in ctx.silent and first > 1 and ctx.sentence.word(first - 1).text == ","
 
 
 def _closes_a_list(ctx: _Context, word: Word) -> bool:
@@ -547,6 +556,7 @@ _GETTERS = {
     "SPEECH": lambda ctx, word: ctx.lexicon.speech_verb(word),
     "SPEAKER_AFTER": lambda ctx, word: ctx.lexicon.speaker_after(word),
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
+    "SET_OFF": _set_off,
     "AFTER_PLACE": lambda ctx, word: (found := _set_off_place(ctx, word)) is not None and not found[1],
     # "a Roma, a Villa Madama": a place set off after a place it lies in
     "WITHIN_PLACE": lambda ctx, word: (found := _set_off_place(ctx, word)) is not None and found[1],
