@@ -120,7 +120,7 @@ class Lexicon:
         verbs = [c for c in sentence.children(noun.id) if c.deprel == "acl"]
         if any(c.id in dated for c in sentence.children(noun.id)):
             return True
-        # the participle's date may hang on its agent: "la decisione emessa dal Giudice di pace il 13 febbraio"
+        # the participle's date may hang on its agent: "la sentenza emessa dal tribunale il 4 marzo"
         if any(w.id in dated for verb in verbs for w in (verb, *sentence.descendants(verb.id))):
             return True
         if noun.deprel in ("nsubj", "nsubj:pass") and noun.head:
@@ -472,8 +472,8 @@ def unsaid_objects(doc: Document, word_entity: dict, entities: list[Entity],
     discussing it, as (entity key, preposition; "" for a direct object):
     a vote with no object is on the proposal under discussion ("Il decreto è
     arrivato in aula. Lega e PD hanno votato a favore"), presence with no
-    event is at the event just told ("La cerimonia si è svolta ieri. Erano
-    presenti X e Y", "Ha partecipato anche X")."""
+    event is at the event under discussion ("La cerimonia si terrà sabato.
+    Saranno presenti X e Y", "Vi ha partecipato pure X")."""
     proposals = {e.key for e in entities if e.type == PROPOSAL}
     events = {e.key for e in entities if e.type == EVENT}
     unsaid = {where: (key, "") for where, key in _standing(
@@ -489,7 +489,7 @@ def _standing(doc: Document, word_entity: dict, keys: set[str], lacks, named_aft
     those named before it in its sentence or the two before, the one named most often so
     far, the latest of equals ("la premiazione" told during "the Awards" is not what the
     article is about); with ``named_after``, failing those, the first named after it in
-    its sentence ("hanno votato a favore, mentre la Camera ha respinto la proposta")."""
+    its sentence ("ha votato a favore, ma il Senato ha respinto l'emendamento")."""
     found: dict[tuple[int, int], str] = {}
     times: dict[str, int] = {}
     last_named: dict[str, tuple[int, int]] = {}   # key -> (sentence index, word id) of its last mention
@@ -691,7 +691,7 @@ def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set
     """The person a role noun introduces: through a name link in the tree
     ("il presidente francese Emmanuel Macron"), else by surface order, which
     survives misattached parses: "Mark Rutte, segretario generale della NATO"
-    (name, comma, role) or "il presidente della Commissione Europea, Barroso"
+    (name, comma, role) or "il presidente della Commissione Europea, von der Leyen"
     (role, its complements, name).  A role noun below it is another phrase
     with a name of its own ("il Papa, il presidente Obama").  A role nested
     in another takes only a name right after it ("il portavoce del presidente
@@ -702,7 +702,7 @@ def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set
     for child in sentence.children(word.id):
         key = word_entity.get((sentence.index, child.id))
         # a link that skips over another person's name is the parser's error:
-        # "il presidente del MFE Giorgio Anselmi, infine Giorgio Napolitano"
+        # "il presidente del CNEL Carlo Neri, infine Anna Galli"
         skipped = {word_entity.get((sentence.index, i)) for i in range(word.id + 1, child.id)} & people
         if child.deprel in NAME_LINKS and key in people and not lexicon.role_at(sentence, child) and not any(
                 c.deprel == "case" for c in sentence.children(child.id)) and not skipped - {key}:
@@ -738,8 +738,8 @@ def _person_next(sentence: Sentence, word: Word, word_entity: dict, people: set[
 
 
 def _person_before(sentence: Sentence, word: Word, word_entity: dict, people: set[str]) -> str | None:
-    """"Giuseppe Marotta, attuale amministratore delegato della Juventus";
-    "John Kufuor (Capo di Stato ghanese)"."""
+    """"Carlo Neri, attuale amministratore delegato della Fiat";
+    "Carlo Neri (Capo di Stato keniota)"."""
     i = word.id - 1
     while i >= 1 and sentence.word(i).upos in ("DET", "ADJ"):
         i -= 1
@@ -912,7 +912,7 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
 
 
 def _coordinated_role_holder(sentence: Sentence, word: Word, word_entity: dict, people: set[str]) -> str | None:
-    """"Umberto Bossi, fondatore e leader del partito": a role coordinated with
+    """"Carlo Neri, fondatore e presidente del movimento": a role coordinated with
     the role before it, with no article of its own, is held by the same person
     (not "il presidente X e il vicepresidente Y", nor "X e sua moglie Y")."""
     if word.deprel != "conj" or not word.head or any(c.deprel in ("det", "det:poss") for c in sentence.children(word.id)):
@@ -1194,7 +1194,7 @@ def _name_run_on(sentence: Sentence, start: int, end: int) -> int:
 
 def _untaken_end(sentence: Sentence, start: int, end: int, taken: set[int]) -> int:
     """The last word of a group before a name inside it that keeps its own mention ("il governo
-    di De Klerk", "la Sala Di Liegro di | Palazzo Valentini"), without the preposition that
+    di De Klerk", "la Sala Rossa di | Palazzo Vecchio"), without the preposition that
     leads to that name ("la sezione terza del | Tribunale")."""
     end = min([end] + [i - 1 for i in range(start + 1, end + 1) if i in taken])
     while end > start and sentence.word(end).upos in ("ADP", "DET"):
@@ -1342,7 +1342,7 @@ def _said_of_a_thing(sentence: Sentence, verb: Word, lexicon: Lexicon) -> bool:
 
 
 def _names_a_person(sentence: Sentence, noun: Word) -> bool:
-    """"il doppiatore italiano Claudio Capone": a noun with a person's name of its own."""
+    """"il doppiatore italiano Carlo Neri": a noun with a person's name of its own."""
     return any(c.deprel in NAME_LINKS and c.ner.endswith("PER") for c in sentence.children(noun.id))
 
 
@@ -1493,7 +1493,7 @@ def _group_end(sentence: Sentence, head: Word, proper_only: bool = False) -> int
             i += 1
             continue
         if proper_only and w.upos == "PROPN" and w.text[:1].isupper() and w.deprel.startswith("flat"):
-            end = i  # "la Sala | Di Liegro"
+            end = i  # "la Sala | Di Vittorio"
             i += 1
             continue
         if w.upos == "ADP" and w.lemma.lower() == "di":

@@ -395,7 +395,7 @@ def _take(sentence, reading) -> None:
 
 
 def retag_initial_verbs(pipeline, docs: list) -> None:
-    """"Nacque a Tulsa", "Nato a Verona il 25 gennaio 1927": a verb that opens a sentence
+    """"Nacque a Tulsa", "Nato a Lecce il 3 marzo 1950": a verb that opens a sentence
     (or a headline) is capitalized, and the compact tagger reads it as a name or leaves its
     lemma unfound.  Such a first word, outside any named entity, is tagged again in lower
     case, in a batch of those sentences alone; the new reading is kept where it makes the

@@ -692,7 +692,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
                     return antecedent
                 break
         # misattached clause: ", che" (", il quale", ", al quale", ", in cui") takes up the name
-        # before the comma ("del ministro della salute, Livia Turco, che dice" hung on "salute")
+        # before the comma ("del ministro della salute, Anna Galli, che dice" hung on "salute")
         i = word.id - 1
         while i >= 1 and ctx.sentence.word(i).upos in ("DET", "ADP"):
             i -= 1
@@ -712,7 +712,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         if members:
             return ctx.entity_of(members[0])
         # an honorific the NER leaves out heads the name too: "officiata da don | Carlo Neri";
-        # a kind of organization heads its name: "secondo il quotidiano | Tiempo Argentino"
+        # a kind of organization heads its name: "secondo il quotidiano | El Pais"
         named = (PERSON, ORGANIZATION) if word.lemma.lower() in ctx.lexicon.organization_nouns else (PERSON,)
         for child in ctx.children.get(word.id, ()):
             if (child.deprel in NAME_LINKS or _set_off_as_conjunct(ctx, word, child)) and not ctx.case_of(child) \
@@ -731,7 +731,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
         if names:
             return ctx.entity_of(names[0])
         # "Mario Rossi, segretario del partito" (appos); "il generale Lansana Conté" with the
-        # role tagged as an adjective of the name (amod); "È Ignazio La Russa il nuovo reggente"
+        # role tagged as an adjective of the name (amod); "È Carlo Neri il nuovo segretario"
         # (the role is the subject of a copular name)
         if ctx.role(word) and word.head and (
                 word.deprel == "appos" or word.deprel == "amod" and ctx.sentence.word(word.head).upos == "PROPN"
@@ -769,7 +769,7 @@ def _set_off_from_inner_role(ctx: _Context, role: Word, name: Word) -> bool:
 
 def _own_office(ctx: _Context, word: Word) -> bool:
     """A role noun (or an elliptic "quello") with a "di" complement or a
-    demonym of its own ("e dal premier spagnolo Mariano Rajoy")."""
+    demonym of its own ("e dal premier spagnolo Pedro Sánchez")."""
     return (ctx.role(word) is not None or elliptic_role(ctx.sentence, word)) and any(
         c.deprel.startswith("nmod") and "di" in ctx.case_of(c) or c.deprel == "amod" and ctx.lexicon.country_of(c)
         for c in ctx.children.get(word.id, ()))
@@ -866,7 +866,7 @@ def _coordinated_antecedents(ctx: _Context, word: Word) -> list[Word]:
 
 def _alike(ctx: _Context, a: Entity, b: Entity) -> bool:
     """Entities of one class, or two countries however the NER tagged them:
-    "Belgio, Danimarca, Norvegia" comes as organizations and places mixed."""
+    "Grecia, Portogallo, Irlanda" comes as organizations and places mixed."""
     return a.type == b.type or all(
         e.type in (ORGANIZATION, PLACE) and normalize_name(e.label) in ctx.lexicon.countries for e in (a, b))
 
@@ -952,7 +952,7 @@ def _name_after(ctx: _Context, word: Word) -> list[Word]:
 
 
 def _plural_role_names(ctx: _Context, word: Word) -> list[Word]:
-    """"I capigruppo di Forza Italia, Elio Vito e Renato Schifani": a plural
+    """"I capigruppo del PD, Carlo Neri e Anna Galli": a plural
     role noun stands for all the names set beside it, not just the first."""
     if not _plural(ctx, word) or not ctx.role(word):
         return []
@@ -1130,7 +1130,7 @@ NEGATIONS = {"non", "mai", "né"}
 
 
 def _negated(ctx: _Context, rule: Rule, bound: dict[str, Word]) -> bool:
-    """"Haftar non ha partecipato al summit": a negated word of the match
+    """"Carlo Neri non ha partecipato al vertice": a negated word of the match
     states that the fact does not hold.  Quoted or reported content is not
     the fact, so "ha detto che non verrà" still says something."""
     if any(emit.form == "quotation" for emit in rule.emits):
@@ -1222,7 +1222,7 @@ class Emitter:
 
     def _objects(self, ctx: _Context, emit: Emit, word: Word, subject: Word) -> list[tuple[str, str | None]]:
         if emit.form == "entity":
-            # coordination joins like with like: "della Corte costituzionale Franco Bile, i ministri X"
+            # coordination joins like with like: "della Corte costituzionale Carlo Neri, i ministri X"
             # hangs the ministers on the court, and they are no second body
             first = _resolve(ctx, word)
             if not emit.coordination:
