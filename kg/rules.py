@@ -19,7 +19,8 @@ Rules are checked when loaded; a bad rule fails with the file, line and id.
 
 Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
-Person or Organization, Any), CASE (lemma of a ``case`` child), ROLE,
+Person or Organization, Any), CASE (lemma of a ``case`` child), KIND (an event noun's kind in
+the lexicon's ``event_kinds``), ROLE,
 DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, SET_OFF, AFTER_PLACE, WITHIN_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
 OBJECT, INVERTED (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
@@ -61,7 +62,7 @@ from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDoc
 from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", ">++", ">--")
-ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "ROLE",
+ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "KIND", "ROLE",
          "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "SET_OFF", "AFTER_PLACE", "WITHIN_PLACE", "OPENS_QUOTE",
          "OWNER", "SUBJECT", "OBJECT", "INVERTED")
 FORMS = ("entity", "role", "country", "date", "clause", "quotation", "antecedent")
@@ -575,6 +576,13 @@ _GETTERS = {
 }
 
 
+_SET_GETTERS = {
+    "CASE": lambda ctx, word: ctx.case_of(word),
+    # the kinds the lexicon gives an event noun ("disaster", "sport", ...: event_kinds)
+    "KIND": lambda ctx, word: ctx.lexicon.event_kinds.get(word.lemma.lower(), frozenset()),
+}
+
+
 def _word_ok(ctx: _Context, word: Word, attrs) -> bool:
     for key, spec in attrs:
         if key == "ENT":
@@ -585,13 +593,13 @@ def _word_ok(ctx: _Context, word: Word, attrs) -> bool:
             if not all(_value_ok(v, word.feat(k)) for k, v in spec.items()):
                 return False
             continue
-        if key == "CASE":
-            cases = ctx.case_of(word)
+        if key in _SET_GETTERS:  # a word has several: NOT_IN refuses any of them, else one must match
+            values = _SET_GETTERS[key](ctx, word)
             if isinstance(spec, dict) and "NOT_IN" in spec:
-                if cases & set(spec["NOT_IN"]):
+                if values & set(spec["NOT_IN"]):
                     return False
                 continue
-            if not any(_value_ok(spec, c) for c in cases):
+            if not any(_value_ok(spec, v) for v in values):
                 return False
             continue
         if not _value_ok(spec, _GETTERS[key](ctx, word)):
