@@ -73,6 +73,8 @@ class Lexicon:
     not_action_nouns: frozenset[str]
     anaphoric_event_nouns: frozenset[str]
     event_kinds: dict[str, frozenset[str]]  # noun -> its kinds
+    province_codes: frozenset[str]
+    italian_regions: frozenset[str]     # normalized region names
 
     def names_event(self, sentence: Sentence, start: int, end: int, head_first: bool = True) -> bool:
         """A name whose head word is an event's: first in Italian ("Supercoppa
@@ -285,6 +287,8 @@ def load_lexicon() -> Lexicon:
         not_action_nouns=frozenset(data["not_action_nouns"]),
         anaphoric_event_nouns=frozenset(data["anaphoric_event_nouns"]),
         event_kinds=_kinds_by_noun(data["event_kinds"]),
+        province_codes=frozenset(data["province_codes"]),
+        italian_regions=frozenset(normalize_name(r) for r in data["italian_regions"]),
     )
 
 
@@ -1074,6 +1078,9 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         return holder > start
 
     for start, end, label in ner_spans(sentence):
+        if _province_code(sentence, start, end, found, lexicon):
+            add(start, end, PLACE, "province")  # which the NER, trained on no such code, calls anything
+            continue
         if named_after_field(start, end, "ner") or label == "LOC" and _time_zone(sentence, start, lexicon):
             continue
         site = _facility_before(sentence, start, lexicon)
@@ -1149,6 +1156,16 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
                 add(w.id, end, PERSON if end > w.id else "", "propn")
     found = _join_hyphenated(doc, sentence, sorted(found, key=lambda m: m.start))
     return _join_seats(doc, sentence, _join_particles(doc, sentence, found), lexicon)
+
+
+def _province_code(sentence: Sentence, start: int, end: int, found: list[Mention], lexicon: Lexicon) -> bool:
+    """Whether words start..end are a province's code in brackets right after a town
+    ("Osimo (AN)"), not after a region ("Liguria (FI)": a party's)."""
+    if start != end or not 2 < start < len(sentence.words) or sentence.word(start).text not in lexicon.province_codes \
+            or (sentence.word(start - 1).text, sentence.word(start + 1).text) != ("(", ")"):
+        return False
+    return any(m.type == PLACE and m.end == start - 2 and normalize_name(m.text) not in lexicon.italian_regions
+               for m in found)
 
 
 def _coordinated_complements_end(sentence: Sentence, start: int, end: int) -> int:

@@ -36,7 +36,8 @@ role noun phrase as a string), ``country`` (the country of a demonym),
 subtree), ``quotation`` (what the colon node introduces), ``antecedent`` (what the
 node takes up: the clause before it, or the sentence before: "Lo ha detto X").
 Subjects and entity objects spread over coordination ("Macron e Starmer"; with
-``lists: true``, also over surface lists; with ``coordination: false``, not at all),
+``lists: true``, also over surface lists; with ``coordination: false``, not at all;
+with ``coordination: object``, the object alone),
 relative pronouns take their antecedent, and role nouns stand for the person they
 introduce ("il segretario generale della NATO, Mark Rutte").  What Italian leaves unsaid and
 the mentions stage recovers (a dropped subject; the proposal a vote is on, the event one is
@@ -94,7 +95,7 @@ class Emit:
     form: str = "entity"
     confidence: float | None = None
     lists: bool = False     # also spread over surface lists (see _enumerated)
-    coordination: bool = True  # spread subject and object over coordination
+    coordination: bool | str = True  # spread subject and object over coordination ("object": that only)
 
 
 @dataclass(frozen=True)
@@ -287,9 +288,10 @@ def _rule(path: Path, raw) -> Rule:
             if spec.get(role) not in {n.name for n in nodes}:
                 _fail(path, spec, rule_id, f"emit {role} {spec.get(role)!r} is not a pattern node")
         _check_predicate(path, spec, rule_id, spec.get("predicate"))
-        for flag in ("lists", "coordination"):
-            if not isinstance(spec.get(flag, False), bool):
-                _fail(path, spec, rule_id, f"emit {flag!r} is true or false")
+        if not isinstance(spec.get("lists", False), bool):
+            _fail(path, spec, rule_id, "emit 'lists' is true or false")
+        if spec.get("coordination", True) not in (True, False, "object"):
+            _fail(path, spec, rule_id, "emit 'coordination' is true, false or object")
         emits.append(Emit(spec["subject"], spec["predicate"], spec["object"], form, spec.get("confidence"),
                           spec.get("lists", False), spec.get("coordination", True)))
     return Rule(rule_id, version, examples, confidence, tuple(nodes), tuple(emits), str(path),
@@ -836,8 +838,11 @@ def _spread(ctx: _Context, word: Word, lists: bool = False, offices_apart: bool 
     # presidente Jalal Talabani" puts "presidente" under "-Maliki", not under "premier"
     # (only names after it: "X (PD) e Y" coordinates X, not the bracket's word)
     heads = {w.id for w in out} | {w.id for w in _name_after(ctx, word)}
+    # a word in brackets is coordinated with words of the same brackets only ("X (PD, SEL) e
+    # Y (FI)": not FI)
+    inside = _within_brackets(ctx.sentence, word)
     for w in ctx.sentence.words:  # conjuncts follow their head, so one pass in order finds chains
-        if w.deprel == "conj" and w.head in heads and w not in out:
+        if w.deprel == "conj" and w.head in heads and w not in out and w.id in inside:
             # another office, or a noun that is none ("l'ex-allenatore Y", "il critico Z"), is no
             # name of the first office's holder
             if offices_apart and (ctx.role(w) not in (None, ctx.role(word))
@@ -848,6 +853,16 @@ def _spread(ctx: _Context, word: Word, lists: bool = False, offices_apart: bool 
     if not lists:
         return out
     return out + [w for w in _enumerated(ctx, word) + _listed(ctx, word) if w not in out]
+
+
+def _within_brackets(sentence: Sentence, word: Word) -> range:
+    """The word ids of the brackets around ``word``, or of the whole sentence if none."""
+    texts = [w.text for w in sentence.words]
+    opening = next((i for i in range(min(word.id, len(texts) + 1) - 1, 0, -1) if texts[i - 1] in ("(", ")")), None)
+    if opening is None or texts[opening - 1] != "(":
+        return range(1, len(texts) + 1)
+    closing = next((i for i in range(word.id + 1, len(texts) + 1) if texts[i - 1] == ")"), len(texts) + 1)
+    return range(opening + 1, closing)
 
 
 def _coordinated_antecedents(ctx: _Context, word: Word) -> list[Word]:
@@ -1191,7 +1206,7 @@ class Emitter:
             # role's own complements
             office = ctx.role(head) is not None and head in ctx.ancestors(bound[emit.object])
             spread = _spread(ctx, head, emit.lists, office or emit.form == "role") + _co_agents(ctx, head, bound) \
-                if emit.coordination else [head]
+                if emit.coordination is True else [head]
             first = _resolve(ctx, head)
             # an entity matched as its own object ("la città di Avezzano": the city is Avezzano)
             # says nothing, of it or of what is coordinated with it
@@ -1233,7 +1248,7 @@ class Emitter:
             # coordination joins like with like: "della Corte costituzionale Carlo Neri, i ministri X"
             # hangs the ministers on the court, and they are no second body
             first = _resolve(ctx, word)
-            if not emit.coordination:
+            if emit.coordination is False:
                 return [(first.key, None)] if first else []
             return list(dict.fromkeys((e.key, None) for w in _spread(ctx, word, emit.lists) if (e := _resolve(ctx, w))
                                       and (w is word or first is None or _alike(ctx, e, first))))

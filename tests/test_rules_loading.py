@@ -41,7 +41,7 @@ def test_good_rule_loads(tmp_path):
     ('  example: "Il ministro ha visitato Napoli."\n', "", "needs an 'example'"),
     ("LEFT_ID: V, REL_OP: \">\", RIGHT_ID: P", "LEFT_ID: Q, REL_OP: \">\", RIGHT_ID: P", "LEFT_ID must name an earlier node"),
     ("object: P}", "object: Z}", "emit object 'Z' is not a pattern node"),
-    ("object: P}", "object: P, coordination: no-thanks}", "emit 'coordination' is true or false"),
+    ("object: P}", "object: P, coordination: no-thanks}", "emit 'coordination' is true, false or object"),
 ])
 def test_bad_rule_names_file_line_and_rule(tmp_path, old, new, message):
     assert old in GOOD
