@@ -1078,6 +1078,9 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         return holder > start
 
     for start, end, label in ner_spans(sentence):
+        start = _past_stray_words(sentence, start, end)
+        if start > end:
+            continue
         if _province_code(sentence, start, end, found, lexicon):
             add(start, end, PLACE, "province")  # which the NER, trained on no such code, calls anything
             continue
@@ -1220,6 +1223,17 @@ def _untaken_end(sentence: Sentence, start: int, end: int, taken: set[int]) -> i
 
 
 _HYPHENS = ("-", "‐", "‑")
+
+
+def _past_stray_words(sentence: Sentence, start: int, end: int) -> int:
+    """Where a name starts when the NER took in lower-case words and a preposition before
+    it ("un incidente stradale presso Sora": "stradale presso Sora"; not "nazionale U-21")."""
+    stray = start
+    while stray <= end and sentence.word(stray).text[:1].islower() \
+            and sentence.word(stray).upos in ("ADJ", "ADP", "ADV", "VERB", "AUX", "PRON", "CCONJ", "SCONJ"):
+        stray += 1
+    prepositions = [i for i in range(start, stray) if sentence.word(i).upos == "ADP"]
+    return prepositions[-1] + 1 if prepositions else start
 
 
 def _after_leading_role(sentence: Sentence, start: int, end: int, lexicon: Lexicon) -> int:

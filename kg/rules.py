@@ -27,8 +27,8 @@ OBJECT, INVERTED (booleans).  Values: a scalar, {IN: [...]},
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
 descendants (none below another match),
 ``.`` / ``;`` immediately / anywhere before, ``<-`` the nearest matching word
-before LEFT, ``$++`` / ``$--`` a sibling to the right / left, ``>++`` / ``>--`` a
-child to the right / left.
+before LEFT, ``$++`` / ``$--`` a sibling to the right / left, ``$+`` / ``$-`` the
+nearest one (punctuation aside), ``>++`` / ``>--`` a child to the right / left.
 
 An ``object`` is an entity unless ``form`` says otherwise: ``role`` (the
 role noun phrase as a string), ``country`` (the country of a demonym),
@@ -62,7 +62,7 @@ from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDoc
                       Provenance, Sentence, Word)
 from kg.vocab import KG
 
-OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", ">++", ">--")
+OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", "$+", "$-", ">++", ">--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "KIND", "ROLE",
          "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "SET_OFF", "AFTER_PLACE", "WITHIN_PLACE", "OPENS_QUOTE",
          "OWNER", "SUBJECT", "OBJECT", "INVERTED")
@@ -630,7 +630,12 @@ def _related(ctx: _Context, left: Word, op: str) -> Iterable[Word]:
     siblings = [w for w in ctx.children.get(left.head, ()) if w.id != left.id]
     if op == "$++":
         return [w for w in siblings if w.id > left.id]
-    return [w for w in siblings if w.id < left.id]  # "$--"
+    if op == "$--":
+        return [w for w in siblings if w.id < left.id]
+    nearest = [w for w in siblings if w.upos != "PUNCT"]
+    if op == "$+":
+        return [w for w in nearest if w.id > left.id][:1]
+    return [w for w in nearest if w.id < left.id][-1:]  # "$-"
 
 
 def _nearest_descendants(ctx: _Context, left: Word, attrs) -> list[Word]:

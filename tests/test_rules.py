@@ -179,3 +179,75 @@ def test_what_is_said_keeps_its_quotation_marks_paired(said, tidy):
     from kg.rules import _tidy
 
     assert _tidy(said) == tidy
+
+
+SIBLING_RULES = """
+rules:
+- id: next-right
+  version: 1
+  example: "Il ministro ha parlato in conferenza stampa a Madrid."
+  pattern:
+    - {RIGHT_ID: E, RIGHT_ATTRS: {ENT: Event}}
+    - {LEFT_ID: E, REL_OP: "$+", RIGHT_ID: P, RIGHT_ATTRS: {ENT: Place}}
+  emit: [{subject: E, predicate: locatedIn, object: P}]
+- id: next-left
+  version: 1
+  example: "Il ministro ha parlato in conferenza stampa a Madrid."
+  pattern:
+    - {RIGHT_ID: P, RIGHT_ATTRS: {ENT: Place}}
+    - {LEFT_ID: P, REL_OP: "$-", RIGHT_ID: E, RIGHT_ATTRS: {ENT: Event}}
+  emit: [{subject: E, predicate: visits, object: P}]
+- id: any-right
+  version: 1
+  example: "Il ministro ha parlato in conferenza stampa a Madrid."
+  pattern:
+    - {RIGHT_ID: E, RIGHT_ATTRS: {ENT: Event}}
+    - {LEFT_ID: E, REL_OP: "$++", RIGHT_ID: P, RIGHT_ATTRS: {ENT: Place}}
+  emit: [{subject: E, predicate: participatesIn, object: P}]
+"""
+
+NEXT_SIBLINGS = """# text = Ieri il ministro ha parlato in conferenza stampa a Madrid.
+1	Ieri	ieri	ADV	_	_	5	advmod	_	start_char=0|end_char=4|NER=O
+2	il	il	DET	_	Definite=Def|Gender=Masc|Number=Sing|PronType=Art	3	det	_	start_char=5|end_char=7|NER=O
+3	ministro	ministro	NOUN	_	Gender=Masc|Number=Sing	5	nsubj	_	start_char=8|end_char=16|NER=O
+4	ha	avere	AUX	_	Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin	5	aux	_	start_char=17|end_char=19|NER=O
+5	parlato	parlare	VERB	_	Gender=Masc|Number=Sing|Tense=Past|VerbForm=Part	0	root	_	start_char=20|end_char=27|NER=O
+6	in	in	ADP	_	_	7	case	_	start_char=28|end_char=30|NER=O
+7	conferenza	conferenza	NOUN	_	Gender=Fem|Number=Sing	5	obl	_	start_char=31|end_char=41|NER=O
+8	stampa	stampa	NOUN	_	Gender=Fem|Number=Sing	7	nmod	_	start_char=42|end_char=48|NER=O
+9	a	a	ADP	_	_	10	case	_	start_char=49|end_char=50|NER=O
+10	Madrid	Madrid	PROPN	_	_	5	obl	_	start_char=51|end_char=57|NER=S-LOC
+11	.	.	PUNCT	_	_	5	punct	_	start_char=57|end_char=58|NER=O
+
+"""
+
+SIBLINGS_APART = """# text = Il ministro ha parlato in conferenza stampa, ieri, a Madrid.
+1	Il	il	DET	_	Definite=Def|Gender=Masc|Number=Sing|PronType=Art	2	det	_	start_char=0|end_char=2|NER=O
+2	ministro	ministro	NOUN	_	Gender=Masc|Number=Sing	4	nsubj	_	start_char=3|end_char=11|NER=O
+3	ha	avere	AUX	_	Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin	4	aux	_	start_char=12|end_char=14|NER=O
+4	parlato	parlare	VERB	_	Gender=Masc|Number=Sing|Tense=Past|VerbForm=Part	0	root	_	start_char=15|end_char=22|NER=O
+5	in	in	ADP	_	_	6	case	_	start_char=23|end_char=25|NER=O
+6	conferenza	conferenza	NOUN	_	Gender=Fem|Number=Sing	4	obl	_	start_char=26|end_char=36|NER=O
+7	stampa	stampa	NOUN	_	Gender=Fem|Number=Sing	6	nmod	_	start_char=37|end_char=43|NER=O
+8	,	,	PUNCT	_	_	4	punct	_	start_char=43|end_char=44|NER=O
+9	ieri	ieri	ADV	_	_	4	advmod	_	start_char=45|end_char=49|NER=O
+10	,	,	PUNCT	_	_	12	punct	_	start_char=49|end_char=50|NER=O
+11	a	a	ADP	_	_	12	case	_	start_char=51|end_char=52|NER=O
+12	Madrid	Madrid	PROPN	_	_	4	obl	_	start_char=53|end_char=59|NER=S-LOC
+13	.	.	PUNCT	_	_	4	punct	_	start_char=59|end_char=60|NER=O
+
+"""
+
+
+# each test rule emits a predicate of its own, so that facts of one rule stay apart
+@pytest.mark.parametrize("conllu, rules", [
+    (NEXT_SIBLINGS, {"next-right@1", "next-left@1", "any-right@1"}),
+    # "ieri" stands between the two (the commas do not count): no nearest sibling
+    (SIBLINGS_APART, {"any-right@1"}),
+])
+def test_nearest_sibling_operators(tmp_path, conllu, rules):
+    path = tmp_path / "siblings.yaml"
+    path.write_text(SIBLING_RULES, encoding="utf-8")
+    facts = extract([from_conllu(conllu, "siblings")], rule_files=[path]).facts
+    own = {f.provenance.rule for f in facts if f.provenance.rule.split("@")[0] in ("next-right", "next-left", "any-right")}
+    assert own == rules
