@@ -21,7 +21,7 @@ Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), KIND (an event noun's kind in
 the lexicon's ``event_kinds``), ROLE,
-DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, SET_OFF, AFTER_PLACE, WITHIN_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
+DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, RELATIVE, SET_OFF, AFTER_PLACE, WITHIN_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
 OBJECT, INVERTED (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
@@ -64,7 +64,7 @@ from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", "$+", "$-", ">++", ">--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "KIND", "ROLE",
-         "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "SET_OFF", "AFTER_PLACE", "WITHIN_PLACE", "OPENS_QUOTE",
+         "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "RELATIVE", "SET_OFF", "AFTER_PLACE", "WITHIN_PLACE", "OPENS_QUOTE",
          "OWNER", "SUBJECT", "OBJECT", "INVERTED")
 FORMS = ("entity", "role", "country", "date", "clause", "quotation", "antecedent")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
@@ -559,6 +559,10 @@ _GETTERS = {
     "SPEECH": lambda ctx, word: ctx.lexicon.speech_verb(word),
     "SPEAKER_AFTER": lambda ctx, word: ctx.lexicon.speaker_after(word),
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
+    # a clause opened by a relative pronoun is a relative clause, whatever the parser hung it
+    # on ("La X, compagnia per la quale lavorava il pilota, ha affermato"; not "in quanto" after)
+    "RELATIVE": lambda ctx, word: any(c.feat("PronType") == "Rel" for c in ctx.children.get(word.id, ())
+                                      if c.id < word.id),
     "SET_OFF": _set_off,
     "AFTER_PLACE": lambda ctx, word: (found := _set_off_place(ctx, word)) is not None and not found[1],
     # "a Roma, a Villa Madama": a place set off after a place it lies in
