@@ -1364,11 +1364,12 @@ def _time_zone(sentence: Sentence, start: int, lexicon: Lexicon) -> bool:
 
 def _said_of_a_thing(sentence: Sentence, verb: Word, lexicon: Lexicon) -> bool:
     """"La vicenda era nata il 31 ottobre": a birth or death said of a common noun
-    that names no person (a role, a profession, "il fratello" would) is a figure of speech.
+    that names no person (a role, a profession, "il fratello" would; the form too, which the
+    lemmatizer may read as a verb's: "bandito" -> "bandire") is a figure of speech.
     A noun of time is the parser's misreading of when ("Si è spenta questa mattina"), not a subject."""
     not_things = lexicon.person_nouns | lexicon.spouse_nouns | lexicon.human_nouns | lexicon.time_nouns
     return any(c.deprel.startswith("nsubj") and c.upos == "NOUN" and lexicon.role_at(sentence, c) is None
-               and c.lemma.lower() not in not_things and not _names_a_person(sentence, c)
+               and not {c.lemma.lower(), c.text.lower()} & not_things and not _names_a_person(sentence, c)
                for c in sentence.children(verb.id))
 
 
