@@ -1131,7 +1131,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         if w.id not in taken and (w.upos == "NOUN" or argument or w.upos == "PROPN" and w.ner == "O") \
                 and (noun in lexicon.event_nouns or noun in lexicon.anaphoric_event_nouns or happening
                      or w.upos == "NOUN" and lexicon.takes_place(sentence, w, dated)) \
-                and (noun, following) not in lexicon.not_events:
+                and ((noun, following) not in lexicon.not_events or _name_after_preposition(sentence, w.id + 1)):
             found.append(_noun_mention(doc, sentence, w, found, EVENT))
             taken.add(w.id)
     for w in sentence.words:
@@ -1169,6 +1169,17 @@ def _province_code(sentence: Sentence, start: int, end: int, found: list[Mention
         return False
     return any(m.type == PLACE and m.end == start - 2 and normalize_name(m.text) not in lexicon.italian_regions
                for m in found)
+
+
+def _name_after_preposition(sentence: Sentence, preposition: int) -> bool:
+    """Whether a name follows the preposition at word ``preposition`` (past an article): an
+    idiom's event noun with a name after it is an event again ("la gara di Oropa", "l'incontro
+    a Roma"; not "la gara d'appalto", "andare incontro a difficoltà")."""
+    after = preposition + 1
+    while after <= len(sentence.words) and sentence.word(after).upos == "DET":
+        after += 1
+    return after <= len(sentence.words) and sentence.word(after).upos == "PROPN" \
+        and sentence.word(after).text[:1].isupper()
 
 
 def _coordinated_complements_end(sentence: Sentence, start: int, end: int) -> int:
