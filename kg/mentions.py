@@ -873,7 +873,8 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
     introduced: dict[tuple, set[str]] = {}
     for sentence in doc.sentences:
         for word in sentence.words:
-            match = lexicon.role_match(sentence, word) if word.upos in ("NOUN", "PROPN") else None
+            match = lexicon.role_match(sentence, word) \
+                if word.upos in ("NOUN", "PROPN") or _appointing_verb(sentence, word, lexicon) else None
             office = match is not None
             if elliptic_role(sentence, word) and (sentence.index, word.id) not in word_entity:
                 person = _person_after(sentence, word, word_entity, people, lexicon, 1, max_commas=0)
@@ -952,14 +953,26 @@ def _appointed_person(sentence: Sentence, word: Word, word_entity: dict, people:
                       lexicon: Lexicon) -> str | None:
     """"X è stato eletto presidente della Regione", "X è divenuto il nuovo presidente": the
     office one is given or comes to hold, which the parser makes a second subject of the verb."""
-    if word.deprel not in ("nsubj", "nsubj:pass") or not word.head:
-        return None
-    verb = sentence.word(word.head)
-    if verb.lemma.lower() not in lexicon.appointing_verbs:
+    verb = _appointing_verb(sentence, word, lexicon)
+    if verb is None:
         return None
     subjects = (word_entity.get((sentence.index, c.id)) for c in sentence.children(verb.id)
                 if c.deprel in ("nsubj", "nsubj:pass") and c.id != word.id)
     return next((key for key in subjects if key in people), None)
+
+
+def _appointing_verb(sentence: Sentence, word: Word, lexicon: Lexicon) -> Word | None:
+    """The verb of appointing whose office ``word`` names: as its second subject, or as a
+    modifier with no preposition that the parser hangs on the phrase before it ("è stato eletto
+    all'unanimità vicepresidente del Senato", "confermato per acclamazione segretario")."""
+    head = sentence.word(word.head) if word.head else None
+    bare = word.deprel in ("amod", "compound", "nmod") and not any(
+        c.deprel == "case" for c in sentence.children(word.id))
+    if head is not None and bare and head.deprel == "obl" and head.head:
+        head = sentence.word(head.head)
+    elif word.deprel not in ("nsubj", "nsubj:pass"):
+        return None
+    return head if head is not None and head.lemma.lower() in lexicon.appointing_verbs else None
 
 
 def _office_holder(doc: Document, sentence: Sentence, span: list[Word], entities: list[Entity]) -> str:
