@@ -181,30 +181,24 @@ def test_what_is_said_keeps_its_quotation_marks_paired(said, tidy):
     assert _tidy(said) == tidy
 
 
-SIBLING_RULES = """
-rules:
-- id: next-right
+def sibling_rule(rule_id: str, anchor: tuple[str, str], op: str, other: tuple[str, str], predicate: str) -> str:
+    """A test rule relating two nodes (E the event, P the place) by ``op``."""
+    return f"""- id: {rule_id}
   version: 1
   example: "Il ministro ha parlato in conferenza stampa a Madrid."
   pattern:
-    - {RIGHT_ID: E, RIGHT_ATTRS: {ENT: Event}}
-    - {LEFT_ID: E, REL_OP: "$+", RIGHT_ID: P, RIGHT_ATTRS: {ENT: Place}}
-  emit: [{subject: E, predicate: locatedIn, object: P}]
-- id: next-left
-  version: 1
-  example: "Il ministro ha parlato in conferenza stampa a Madrid."
-  pattern:
-    - {RIGHT_ID: P, RIGHT_ATTRS: {ENT: Place}}
-    - {LEFT_ID: P, REL_OP: "$-", RIGHT_ID: E, RIGHT_ATTRS: {ENT: Event}}
-  emit: [{subject: E, predicate: visits, object: P}]
-- id: any-right
-  version: 1
-  example: "Il ministro ha parlato in conferenza stampa a Madrid."
-  pattern:
-    - {RIGHT_ID: E, RIGHT_ATTRS: {ENT: Event}}
-    - {LEFT_ID: E, REL_OP: "$++", RIGHT_ID: P, RIGHT_ATTRS: {ENT: Place}}
-  emit: [{subject: E, predicate: participatesIn, object: P}]
+    - {{RIGHT_ID: {anchor[0]}, RIGHT_ATTRS: {{ENT: {anchor[1]}}}}}
+    - {{LEFT_ID: {anchor[0]}, REL_OP: "{op}", RIGHT_ID: {other[0]}, RIGHT_ATTRS: {{ENT: {other[1]}}}}}
+  emit: [{{subject: E, predicate: {predicate}, object: P}}]
 """
+
+
+# each test rule emits a predicate of its own, so that facts of one rule stay apart
+SIBLING_RULES = "rules:\n" + "".join([
+    sibling_rule("next-right", ("E", "Event"), "$+", ("P", "Place"), "locatedIn"),
+    sibling_rule("next-left", ("P", "Place"), "$-", ("E", "Event"), "visits"),
+    sibling_rule("any-right", ("E", "Event"), "$++", ("P", "Place"), "participatesIn"),
+])
 
 NEXT_SIBLINGS = """# text = Ieri il ministro ha parlato in conferenza stampa a Madrid.
 1	Ieri	ieri	ADV	_	_	5	advmod	_	start_char=0|end_char=4|NER=O
@@ -239,7 +233,6 @@ SIBLINGS_APART = """# text = Il ministro ha parlato in conferenza stampa, ieri, 
 """
 
 
-# each test rule emits a predicate of its own, so that facts of one rule stay apart
 @pytest.mark.parametrize("conllu, rules", [
     (NEXT_SIBLINGS, {"next-right@1", "next-left@1", "any-right@1"}),
     # "ieri" stands between the two (the commas do not count): no nearest sibling
