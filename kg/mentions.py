@@ -1251,7 +1251,7 @@ _HYPHENS = ("-", "‐", "‑")
 
 def _past_stray_words(sentence: Sentence, start: int, end: int) -> int:
     """Where a name starts when the NER took in lower-case words and a preposition before
-    it ("un incidente stradale presso Sora": "stradale presso Sora"; not "nazionale U-21")."""
+    it ("un incidente aereo presso Sora": "aereo presso Sora"; not "nazionale U-21")."""
     stray = start
     while stray <= end and sentence.word(stray).text[:1].islower() \
             and sentence.word(stray).upos in ("ADJ", "ADP", "ADV", "VERB", "AUX", "PRON", "CCONJ", "SCONJ"):

@@ -560,7 +560,7 @@ _GETTERS = {
     "SPEAKER_AFTER": lambda ctx, word: ctx.lexicon.speaker_after(word),
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
     # a clause opened by a relative pronoun is a relative clause, whatever the parser hung it
-    # on ("La X, compagnia per la quale lavorava il pilota, ha affermato"; not "in quanto" after)
+    # on ("La X, ditta con la quale collaborava l'ingegnere, ha dichiarato"; not "in quanto" after)
     "RELATIVE": lambda ctx, word: any(c.feat("PronType") == "Rel" for c in ctx.children.get(word.id, ())
                                       if c.id < word.id),
     "SET_OFF": _set_off,
