@@ -55,6 +55,8 @@ _RANGE = re.compile(
 _NUMERIC = re.compile(r"\b(?P<day>[12]\d|3[01]|0?[1-9])/(?P<month>1[0-2]|0?[1-9])/(?P<year>\d{4})\b")
 _WEEKDAY_ONLY = re.compile(
     rf"\b(?P<wd>{_WEEKDAY})(?:\s+(?P<mod>prossim[oa]|scors[oa]))?\b", re.IGNORECASE)
+# "ad oggi", "fino a oggi", "al giorno d'oggi": up to now, or nowadays, not a day
+_UP_TO_NOW = re.compile(r"(?:\bad?|\bd['’])\s*$", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(?:" + "|".join(sorted(RELATIVE_DAYS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 _DATELINE = re.compile(
     rf"^\s*(?P<place>[A-ZÀ-Þ][\w'’.\- ]{{1,40}}?)\s*(?:\([A-Za-z]+\)\s*)?,\s*(?:{_WEEKDAY}\s+)?"
@@ -125,6 +127,8 @@ def find_dates(text: str, reference: dt.date | None) -> list[DateSpan]:
         add(m.start(), m.end(), _safe_date(int(m["year"]), int(m["month"]), int(m["day"])))
     if reference:
         for m in _RELATIVE.finditer(text):
+            if _UP_TO_NOW.search(text, 0, m.start()) and m.group(0).lower() == "oggi":
+                continue
             offset = RELATIVE_DAYS[m.group(0).lower().replace("’", "'")]
             add(m.start(), m.end(), reference + dt.timedelta(days=offset))
         for m in _WEEKDAY_ONLY.finditer(text):

@@ -92,3 +92,14 @@ def test_without_reference_only_absolute_dates_resolve():
 
 def test_impossible_dates_are_ignored():
     assert find_dates("il 31 febbraio 2024", REF) == []
+
+
+@pytest.mark.parametrize("text, dated", [
+    ("Restano, ad oggi, solo ipotesi.", []),
+    ("Fino a oggi nessuno ha risposto.", []),
+    ("Al giorno d'oggi si viaggia di più.", []),
+    ("Il vertice si terrà oggi a Roma.", ["oggi"]),
+    ("La riunione di oggi è stata rinviata a domani.", ["oggi", "domani"]),
+])
+def test_today_up_to_now_is_no_day(text, dated):
+    assert [span.text for span in find_dates(text, REF)] == dated
