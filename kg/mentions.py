@@ -891,6 +891,7 @@ def resolve_role_nominals(doc: Document, entities: list[Entity], word_entity: di
             role, span = match
             signature = _role_signature(sentence, word, role, span, word_entity, lexicon)
             person = _acting_person(sentence, word, word_entity, people, lexicon) or \
+                _capacity_holder(sentence, word, word_entity, people) or \
                 _appointed_person(sentence, word, word_entity, people, lexicon) or \
                 _coordinated_role_holder(sentence, word, word_entity, people) or linked_person(
                     sentence, word, word_entity, people, lexicon, span[-1].id - word.id + 1,
@@ -947,6 +948,21 @@ def _acting_person(sentence: Sentence, word: Word, word_entity: dict, people: se
         return None
     before = (word_entity.get((sentence.index, i)) for i in range(head.id - 1, 0, -1))
     return next((key for key in before if key in people), None)
+
+
+def _capacity_holder(sentence: Sentence, word: Word, word_entity: dict, people: set[str]) -> str | None:
+    """"X si è dimesso da presidente della Juventus", "Y lavora come inviato": a bare role after
+    "da" or "come" is the capacity the verb's subject acts in ("dal presidente", with an article,
+    is someone else)."""
+    if word.deprel != "obl" or not word.head:
+        return None
+    dependents = sentence.children(word.id)
+    if any(c.deprel == "det" for c in dependents) or not any(
+            c.deprel in ("case", "mark") and c.lemma.lower() in ("da", "come") for c in dependents):
+        return None
+    subjects = (word_entity.get((sentence.index, c.id)) for c in sentence.children(word.head)
+                if c.deprel in ("nsubj", "nsubj:pass"))
+    return next((key for key in subjects if key in people), None)
 
 
 def _appointed_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
