@@ -1108,6 +1108,8 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
 
     for start, end, label in ner_spans(sentence):
         start = _past_stray_words(sentence, start, end)
+        if _describes_place_before(sentence, start, found):
+            start = _past_describing_kind(sentence, start, end, lexicon)
         if start > end:
             continue
         if _province_code(sentence, start, end, found, lexicon):
@@ -1116,6 +1118,8 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         if named_after_field(start, end, "ner") or label == "LOC" and _time_zone(sentence, start, lexicon):
             continue
         site = _facility_before(sentence, start, lexicon)
+        if site is not None and _describes_place_before(sentence, site, found):
+            site = None
         named_event = _event_head_before(sentence, start, lexicon)
         if named_event is not None and label in ("LOC", "ORG"):
             add(named_event, end, EVENT, "ner")  # "il GP di Francia", "la Coppa di Germania"
@@ -1505,6 +1509,32 @@ def _facility_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int | 
     while i > 1 and _classifying(sentence.word(i)) and sentence.word(i).head == i - 1:
         i -= 1
     return i if i >= 1 and sentence.word(i).lemma.lower() in lexicon.facility_heads else None
+
+
+def _describes_place_before(sentence: Sentence, noun: int, found: list[Mention]) -> bool:
+    """Whether the facility noun at ``noun`` is set beside a place named just before it, which
+    it describes ("Sheikh Maqsood, un quartiere di Aleppo", "Sebastopoli, porto della Crimea"):
+    the name after it is then a place of its own, the one the first lies in."""
+    before = noun - 1
+    if before >= 1 and sentence.word(before).upos == "DET" and sentence.word(before).lemma.lower() == "uno":
+        before -= 1
+    return before > 1 and sentence.word(before).text == "," and any(
+        m.type == PLACE and m.end == before - 1 for m in found)
+
+
+def _past_describing_kind(sentence: Sentence, start: int, end: int, lexicon: Lexicon) -> int:
+    """Where the name starts in a span the NER opened with a kind of place describing the place
+    before it ("Dosso, frazione di Sant'Agostino": Sant'Agostino)."""
+    kind = sentence.word(start)
+    if not kind.text[:1].islower() or kind.lemma.lower() not in lexicon.same_place_kinds | lexicon.facility_heads:
+        return start
+    of = next((i for i in range(start + 1, end) if sentence.word(i).lemma.lower() == "di"), None)
+    if of is None:
+        return start
+    name = of + 1
+    while name <= end and sentence.word(name).upos == "DET":
+        name += 1
+    return name
 
 
 # Italian relational adjectives, which say what kind a thing is ("nucleare", "olandese",
