@@ -725,8 +725,15 @@ def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set
     # and so does a name addressed past a comma: "..., il presidente della Commissione, on. Pietro
     # Folena" (the name before is the previous item's of a list)
     after = _person_after(sentence, word, word_entity, people, lexicon, role_length)
-    if after is not None and any(lexicon.addressed(sentence, w.id) for w in sentence.words[word.id:]
-                                 if word_entity.get((sentence.index, w.id)) == after):
+    named_after = [w for w in sentence.words[word.id:] if word_entity.get((sentence.index, w.id)) == after]
+    if after is not None and any(lexicon.addressed(sentence, w.id) for w in named_after):
+        return after
+    # and a name the tree puts below the role, whatever the name before belongs to: "le scuse
+    # dell'ad X, il ministro dei trasporti, Y, ha annunciato"
+    below = {d.id for d in sentence.descendants(word.id)}
+    if after is not None and any(w.id in below for w in named_after) \
+            and not any(w.id in below for w in sentence.words[:word.id - 1]
+                        if word_entity.get((sentence.index, w.id)) in people):
         return after
     return _person_before(sentence, word, word_entity, people) or after
 
