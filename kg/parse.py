@@ -484,8 +484,9 @@ def _resegmented(sentences: list[list[dict]], text: str) -> list[list[dict]]:
     inside a line at a token that ends nothing: a word ("... Nouri | Al Maliki",
     "A | Piazza Navona"), a comma ("Kevin Costner (attore), | Dionne Warwick"),
     a title ("l'on. | Giulia Rodano"), the initial inside a person's name
-    ("Mary J. | Blige"), a closing bracket before a lower-case word ("(tre della Lega e
-    due del PD) | è stata approvata"): such a sentence is joined with the next."""
+    ("Mary J. | Blige"), a closing bracket before a lower-case word or a name ("(tre della
+    Lega e due del PD) | è stata approvata", "di Osimo (AN) | Paolo Riva"): such a sentence is
+    joined with the next."""
     sentences = [part for sentence in sentences for part in _split_at_full_stops(sentence)]
     joined = [sentences[0]] if sentences else []
     for sentence in sentences[1:]:
@@ -512,9 +513,11 @@ def _ends_nothing(sentence: list[dict]) -> bool:
 
 
 def _bracket_runs_on(sentence: list[dict], following: list[dict]) -> bool:
-    """"(tre della Lega e due del PD) | è stata approvata": a bracket closed before a
-    lower-case word closes an aside, not the sentence."""
-    return sentence[-1]["text"] == ")" and following[0]["text"][:1].islower()
+    """"(tre della Lega e due del PD) | è stata approvata", "il sindaco di Osimo (AN) | Paolo
+    Riva": a bracket closed before a lower-case word or a name closes an aside, not the
+    sentence."""
+    return sentence[-1]["text"] == ")" and (
+        following[0]["text"][:1].islower() or following[0].get("ner", "O") != "O")
 
 
 def _stops_initial(sentence: list[dict], i: int) -> bool:

@@ -321,6 +321,12 @@ def test_sentence_ends_are_repaired_before_parsing() -> None:
     split = _token_dicts(aside, [["La", "legge", "(", "due", "articoli", ")"], ["è", "passata", "."],
                                  ["(", "Fonte", ":", "ANSA", ")"], ["Il", "voto", "è", "finito", "."]])
     assert [len(s) for s in parse._resegmented(split, aside)] == [9, 5, 5]
+    # and so does one closed before a name ("(Fonte: ANSA) Il voto" stays apart: no name)
+    coded = "Il sindaco di Osimo (AN) Paolo Riva ha parlato."
+    split = _token_dicts(coded, [["Il", "sindaco", "di", "Osimo", "(", "AN", ")"],
+                                 ["Paolo", "Riva", "ha", "parlato", "."]])
+    split[1][0]["ner"], split[1][1]["ner"] = "B-PER", "E-PER"
+    assert [len(s) for s in parse._resegmented(split, coded)] == [12]
     # a full stop after an initial that is no name's ends the sentence ("la serie A.")
     league = "Gioca in serie A. Il Milan vince."
     assert [len(s) for s in parse._resegmented(
