@@ -1703,9 +1703,13 @@ def _head_lemma(doc: Document, m: Mention) -> str:
 def _generic(doc: Document, m: Mention) -> bool:
     """A bare plural speaks of a kind, not of an event a later "il sisma" takes up: "è facile
     che disastri naturali provochino vittime"."""
-    head = doc.sentences[m.sentence].word(m.start)
-    return head.feat("Number") == "Plur" and not any(
-        c.upos == "DET" for c in doc.sentences[m.sentence].children(head.id))
+    sentence = doc.sentences[m.sentence]
+    return bare_plural(sentence, sentence.word(m.start))
+
+
+def bare_plural(sentence: Sentence, word: Word) -> bool:
+    """A plural with no determiner: it speaks of a kind ("durante legittime proteste")."""
+    return word.feat("Number") == "Plur" and not any(c.upos == "DET" for c in sentence.children(word.id))
 
 
 def _event_antecedent(doc: Document, m: Mention, groups, by_name, last_event, lexicon) -> int | None:

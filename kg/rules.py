@@ -21,7 +21,7 @@ Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), KIND (an event noun's kind in
 the lexicon's ``event_kinds``), ROLE,
-DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, RELATIVE, SET_OFF, AFTER_PLACE, WITHIN_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
+DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, GENERIC, RELATIVE, SET_OFF, AFTER_PLACE, WITHIN_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
 OBJECT, INVERTED (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
@@ -57,14 +57,15 @@ from typing import Iterable, Iterator
 
 import yaml
 
-from kg.mentions import NAME_LINKS, QUOTE_PAIRS, Lexicon, elliptic_role, entity_key, load_lexicon, normalize_name
+from kg.mentions import (NAME_LINKS, QUOTE_PAIRS, Lexicon, bare_plural, elliptic_role, entity_key, load_lexicon,
+                         normalize_name)
 from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDocument, Entity, Fact,
                       Provenance, Sentence, Word)
 from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", "$+", "$-", ">++", ">--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "KIND", "ROLE",
-         "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "RELATIVE", "SET_OFF", "AFTER_PLACE", "WITHIN_PLACE", "OPENS_QUOTE",
+         "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "GENERIC", "RELATIVE", "SET_OFF", "AFTER_PLACE", "WITHIN_PLACE", "OPENS_QUOTE",
          "OWNER", "SUBJECT", "OBJECT", "INVERTED")
 FORMS = ("entity", "role", "country", "date", "clause", "quotation", "antecedent")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
@@ -559,6 +560,7 @@ _GETTERS = {
     "SPEECH": lambda ctx, word: ctx.lexicon.speech_verb(word),
     "SPEAKER_AFTER": lambda ctx, word: ctx.lexicon.speaker_after(word),
     "REL_PRON": lambda ctx, word: word.feat("PronType") == "Rel",
+    "GENERIC": lambda ctx, word: word.upos == "NOUN" and bare_plural(ctx.sentence, word),
     # a clause opened by a relative pronoun is a relative clause, whatever the parser hung it
     # on ("La X, ditta con la quale collaborava l'ingegnere, ha dichiarato"; not "in quanto" after)
     "RELATIVE": lambda ctx, word: any(c.feat("PronType") == "Rel" for c in ctx.children.get(word.id, ())
