@@ -735,7 +735,14 @@ def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set
             and not any(w.id in below for w in sentence.words[:word.id - 1]
                         if word_entity.get((sentence.index, w.id)) in people):
         return after
-    return _person_before(sentence, word, word_entity, people) or after
+    before = _person_before(sentence, word, word_entity, people)
+    # a name inside another noun's complement is no apposition's head: "Ai familiari di X, il
+    # Capo dello Stato, Y, ha indirizzato" (the role is Y's)
+    if before is not None and after is not None:
+        first = min(w.id for w in sentence.words if word_entity.get((sentence.index, w.id)) == before)
+        if _after_preposition(sentence, first):
+            return after
+    return before or after
 
 
 def _person_next(sentence: Sentence, word: Word, word_entity: dict, people: set[str], role_length: int) -> str | None:
