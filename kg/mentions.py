@@ -54,6 +54,7 @@ class Lexicon:
     named_event_heads: frozenset[str]
     named_event_tails: frozenset[str]
     not_events: frozenset[tuple[str, str]]
+    plural_not_events: frozenset[str]
     unique_offices: frozenset[tuple[str, ...]]
     group_nouns: frozenset[str]
     counted_group_nouns: frozenset[str]
@@ -268,6 +269,7 @@ def load_lexicon() -> Lexicon:
         named_event_heads=frozenset(data["named_event_heads"]),
         named_event_tails=frozenset(data["named_event_tails"]),
         not_events=frozenset(tuple(phrase.split()) for phrase in data["not_events"]),
+        plural_not_events=frozenset(data["plural_not_events"]),
         unique_offices=frozenset(tuple(office.split()) for office in data["unique_offices"]),
         group_nouns=frozenset(data["group_nouns"]),
         counted_group_nouns=frozenset(data["counted_group_nouns"]),
@@ -1178,7 +1180,8 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         if w.id not in taken and (w.upos == "NOUN" or argument or w.upos == "PROPN" and w.ner == "O") \
                 and (noun in lexicon.event_nouns or noun in lexicon.anaphoric_event_nouns or happening
                      or w.upos == "NOUN" and lexicon.takes_place(sentence, w, dated)) \
-                and ((noun, following) not in lexicon.not_events or _name_after_preposition(sentence, w.id + 1)):
+                and ((noun, following) not in lexicon.not_events or _name_after_preposition(sentence, w.id + 1)) \
+                and not (noun in lexicon.plural_not_events and w.feat("Number") == "Plur"):
             found.append(_noun_mention(doc, sentence, w, found, EVENT))
             taken.add(w.id)
     for w in sentence.words:
