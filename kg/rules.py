@@ -1074,6 +1074,8 @@ _QUOTATION_OPENS = re.compile(":\\s*[" + "".join(_QUOTE_MARKS) + "]")
 
 def _clause_text(ctx: _Context, word: Word, speaker: Word | None = None) -> str:
     ids = {word.id} | {w.id for w in ctx.descendants(word) if w.id not in ctx.silent}
+    # the preposition that opens a phrase is no part of what was said ("secondo le dichiarazioni")
+    ids -= {c.id for c in ctx.children.get(word.id, ()) if c.deprel == "case" and c.id == min(ids)}
     if speaker is not None and speaker.id in ids and speaker.id != word.id:
         # the speaker inside what is reported ("... - commenta il colonnello X - ...", "secondo X,
         # ..."): the phrase that names the speaker is no part of what was said
