@@ -724,6 +724,10 @@ def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set
         _person_after(sentence, word, word_entity, people, lexicon, role_length, max_commas=0)
     if near:
         return near
+    # a plural role past a comma is a group of its own ("Appresa la notizia dai funzionari della
+    # Farnesina, X ha lasciato"), not a name's apposition
+    if word.feat("Number") == "Plur":
+        return None
     # and so does a name addressed past a comma: "..., il presidente della Commissione, on. Pietro
     # Folena" (the name before is the previous item's of a list)
     after = _person_after(sentence, word, word_entity, people, lexicon, role_length)
