@@ -455,7 +455,7 @@ def _set_off_place(ctx: _Context, word: Word) -> tuple[Entity, bool] | None:
     phrase lies inside it: "a Palazzo Reale, in piazza Duomo" says where the palace is;
     "a Roma, a Villa Madama", "in Liguria, nel comune di Rezzoaglio", "in Francia, a Lione"
     name a place inside the first (a building or a town by its kind after anything but a
-    building, any place after a country)."""
+    building, any place after a country or one of Italy's regions: "in Calabria, nel cosentino")."""
     first = _phrase_start(ctx, word)
     if first < 3 or not _set_off(ctx, word):
         return None
@@ -467,7 +467,8 @@ def _set_off_place(ctx: _Context, word: Word) -> tuple[Entity, bool] | None:
     named_by_kind = entity is not None and entity.label.split()[0].lower() in ctx.lexicon.same_place_kinds
     inside = bool(ctx.case_of(word)) and (
         (_facility(ctx, word) or named_by_kind) and not _named_facility(ctx, before)
-        or normalize_name(before.label) in ctx.lexicon.countries)
+        or normalize_name(before.label) in ctx.lexicon.countries | ctx.lexicon.italian_regions
+        and not (entity and normalize_name(entity.label) in ctx.lexicon.countries | ctx.lexicon.italian_regions))
     return before, inside
 
 
