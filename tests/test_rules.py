@@ -200,37 +200,9 @@ SIBLING_RULES = "rules:\n" + "".join([
     sibling_rule("any-right", ("E", "Event"), "$++", ("P", "Place"), "participatesIn"),
 ])
 
-NEXT_SIBLINGS = """# text = Ieri il ministro ha parlato in conferenza stampa a Madrid.
-1	Ieri	ieri	ADV	_	_	5	advmod	_	start_char=0|end_char=4|NER=O
-2	il	il	DET	_	Definite=Def|Gender=Masc|Number=Sing|PronType=Art	3	det	_	start_char=5|end_char=7|NER=O
-3	ministro	ministro	NOUN	_	Gender=Masc|Number=Sing	5	nsubj	_	start_char=8|end_char=16|NER=O
-4	ha	avere	AUX	_	Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin	5	aux	_	start_char=17|end_char=19|NER=O
-5	parlato	parlare	VERB	_	Gender=Masc|Number=Sing|Tense=Past|VerbForm=Part	0	root	_	start_char=20|end_char=27|NER=O
-6	in	in	ADP	_	_	7	case	_	start_char=28|end_char=30|NER=O
-7	conferenza	conferenza	NOUN	_	Gender=Fem|Number=Sing	5	obl	_	start_char=31|end_char=41|NER=O
-8	stampa	stampa	NOUN	_	Gender=Fem|Number=Sing	7	nmod	_	start_char=42|end_char=48|NER=O
-9	a	a	ADP	_	_	10	case	_	start_char=49|end_char=50|NER=O
-10	Madrid	Madrid	PROPN	_	_	5	obl	_	start_char=51|end_char=57|NER=S-LOC
-11	.	.	PUNCT	_	_	5	punct	_	start_char=57|end_char=58|NER=O
-
-"""
-
-SIBLINGS_APART = """# text = Il ministro ha parlato in conferenza stampa, ieri, a Madrid.
-1	Il	il	DET	_	Definite=Def|Gender=Masc|Number=Sing|PronType=Art	2	det	_	start_char=0|end_char=2|NER=O
-2	ministro	ministro	NOUN	_	Gender=Masc|Number=Sing	4	nsubj	_	start_char=3|end_char=11|NER=O
-3	ha	avere	AUX	_	Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin	4	aux	_	start_char=12|end_char=14|NER=O
-4	parlato	parlare	VERB	_	Gender=Masc|Number=Sing|Tense=Past|VerbForm=Part	0	root	_	start_char=15|end_char=22|NER=O
-5	in	in	ADP	_	_	6	case	_	start_char=23|end_char=25|NER=O
-6	conferenza	conferenza	NOUN	_	Gender=Fem|Number=Sing	4	obl	_	start_char=26|end_char=36|NER=O
-7	stampa	stampa	NOUN	_	Gender=Fem|Number=Sing	6	nmod	_	start_char=37|end_char=43|NER=O
-8	,	,	PUNCT	_	_	4	punct	_	start_char=43|end_char=44|NER=O
-9	ieri	ieri	ADV	_	_	4	advmod	_	start_char=45|end_char=49|NER=O
-10	,	,	PUNCT	_	_	12	punct	_	start_char=49|end_char=50|NER=O
-11	a	a	ADP	_	_	12	case	_	start_char=51|end_char=52|NER=O
-12	Madrid	Madrid	PROPN	_	_	4	obl	_	start_char=53|end_char=59|NER=S-LOC
-13	.	.	PUNCT	_	_	4	punct	_	start_char=59|end_char=60|NER=O
-
-"""
+# the same sentence twice: the place right after the event phrase, then with "ieri" between
+NEXT_SIBLINGS, SIBLINGS_APART = (Path(__file__).parent / "fixtures" / "siblings.conllu").read_text(
+    encoding="utf-8").strip().split("\n\n")
 
 
 @pytest.mark.parametrize("conllu, rules", [
