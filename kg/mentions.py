@@ -728,8 +728,8 @@ def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set
     # Farnesina, X ha lasciato"), not a name's apposition
     if word.feat("Number") == "Plur":
         return None
-    # and so does a name addressed past a comma: "..., il presidente della Commissione, on. Pietro
-    # Folena" (the name before is the previous item's of a list)
+    # a name addressed past a comma beats the one before it too: "..., il presidente della
+    # Commissione, on. Pietro Folena" (the name before is the previous item's of a list)
     after = _person_after(sentence, word, word_entity, people, lexicon, role_length)
     named_after = [w for w in sentence.words[word.id:] if word_entity.get((sentence.index, w.id)) == after]
     if after is not None and any(lexicon.addressed(sentence, w.id) for w in named_after):

@@ -465,10 +465,10 @@ def _set_off_place(ctx: _Context, word: Word) -> tuple[Entity, bool] | None:
     # a place noun set beside a name says where it is: "Sebastopoli, porto della Crimea"
     entity = ctx.entity_of(word)
     named_by_kind = entity is not None and entity.label.split()[0].lower() in ctx.lexicon.same_place_kinds
+    wide = ctx.lexicon.countries | ctx.lexicon.italian_regions
     inside = bool(ctx.case_of(word)) and (
         (_facility(ctx, word) or named_by_kind) and not _named_facility(ctx, before)
-        or normalize_name(before.label) in ctx.lexicon.countries | ctx.lexicon.italian_regions
-        and not (entity and normalize_name(entity.label) in ctx.lexicon.countries | ctx.lexicon.italian_regions))
+        or normalize_name(before.label) in wide and not (entity and normalize_name(entity.label) in wide))
     return before, inside
 
 
