@@ -53,6 +53,8 @@ _RANGE = re.compile(
     rf"\bdal(?:l['’]\s*|\s+)(?P<first>{_DAY})\s+(?:e\s+)?al(?:l['’]\s*|\s+)(?P<day>{_DAY})\s+(?P<month>{_MONTH})"
     rf"(?:{_YEAR})?\b", re.IGNORECASE)
 _NUMERIC = re.compile(r"\b(?P<day>[12]\d|3[01]|0?[1-9])/(?P<month>1[0-2]|0?[1-9])/(?P<year>\d{4})\b")
+# "venerdì 19": a weekday and a day of the month, the month left to the reader
+_WEEKDAY_DAY = re.compile(rf"\b(?P<wd>{_WEEKDAY})\s+(?P<day>{_DAY})\b(?!\s*(?:{_MONTH}|[/.:,]\d))", re.IGNORECASE)
 _WEEKDAY_ONLY = re.compile(
     rf"\b(?P<wd>{_WEEKDAY})(?:\s+(?P<mod>prossim[oa]|scors[oa]))?\b", re.IGNORECASE)
 # "ad oggi", "fino a oggi", "al giorno d'oggi": up to now, or nowadays, not a day
@@ -131,6 +133,11 @@ def find_dates(text: str, reference: dt.date | None) -> list[DateSpan]:
                 continue
             offset = RELATIVE_DAYS[m.group(0).lower().replace("’", "'")]
             add(m.start(), m.end(), reference + dt.timedelta(days=offset))
+        for m in _WEEKDAY_DAY.finditer(text):
+            date = _weekday_and_day(reference, _weekday_index(m["wd"]), int(m["day"].rstrip("°º")))
+            if date is None:  # no such day near the document's: no date, not the weekday alone
+                taken.append((m.start(), m.end()))
+            add(m.start(), m.end(), date)
         for m in _WEEKDAY_ONLY.finditer(text):
             add(m.start(), m.end(), _weekday_date(reference, _weekday_index(m["wd"]), (m["mod"] or "").lower()))
     return sorted(spans, key=lambda s: s.start)
@@ -154,6 +161,14 @@ def _nearest_year(reference: dt.date, month: int, day: int, weekday: str | None)
     if weekday:
         matching = [d for d in candidates if d.weekday() == _weekday_index(weekday)]
         candidates = matching or candidates
+    return min(candidates, key=lambda d: abs((d - reference).days), default=None)
+
+
+def _weekday_and_day(reference: dt.date, weekday: int, day: int) -> dt.date | None:
+    """The date nearest the reference (within some six weeks) that falls on that weekday and
+    day of the month: "venerdì 19" read on Saturday 20 February 2016 is the day before."""
+    candidates = [d for offset in range(-45, 46) if (d := reference + dt.timedelta(days=offset)).day == day
+                  and d.weekday() == weekday]
     return min(candidates, key=lambda d: abs((d - reference).days), default=None)
 
 

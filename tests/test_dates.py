@@ -103,3 +103,13 @@ def test_impossible_dates_are_ignored():
 ])
 def test_today_up_to_now_is_no_day(text, dated):
     assert [span.text for span in find_dates(text, REF)] == dated
+
+
+@pytest.mark.parametrize("text, dated", [
+    ("La morte è avvenuta venerdì 19 alle 22.30.", [("venerdì 19", dt.date(2025, 9, 19))]),
+    ("Si è votato domenica 31.", [("domenica 31", dt.date(2025, 8, 31))]),
+    # no Tuesday the 13th near the document's day: no date, not the weekday alone
+    ("Il vertice di martedì 13 è saltato.", []),
+])
+def test_a_weekday_with_a_day_of_the_month_is_the_nearest_such_day(text, dated):
+    assert [(span.text, span.date) for span in find_dates(text, REF)] == dated
