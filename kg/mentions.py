@@ -366,7 +366,7 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     sharable = {e.key for e in entities if e.type in (PERSON, ORGANIZATION, EVENT, PROPOSAL)}
     implicit = dropped_subjects(doc, word_entity, people, lexicon)
     implicit.update(subjects_hung_on_a_phrase(doc, word_entity, people, implicit))
-    implicit.update(shared_subjects(doc, word_entity, sharable, implicit))
+    implicit.update(shared_subjects(doc, word_entity, sharable, implicit, lexicon))
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
                              word_date=word_date, implicit_subject=implicit,
                              implicit_object=unsaid_objects(doc, word_entity, entities, lexicon))
@@ -659,12 +659,14 @@ def _chance_taken(sentence: Sentence, verb: Word) -> Word | None:
 
 
 def shared_subjects(doc: Document, word_entity: dict, sharable: set[str],
-                    implicit: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
+                    implicit: dict[tuple[int, int], str], lexicon: Lexicon) -> dict[tuple[int, int], str]:
     """Verbs without a subject of their own that follow, coordinated or set
     beside, a verb whose subject is a known person, organization, event or
     proposal (``sharable``) take that subject: UD attaches a shared subject
     to the first conjunct only.  A ", che" clause misread as such a verb takes
-    the word before the comma instead."""
+    the word before the comma instead.  A verb of saying set beside what it
+    reports ("«X è stato colto - ha aggiunto - in ...»") takes nothing from it
+    (a gerund still does: "..., aggiungendo che ...")."""
     shared: dict[tuple[int, int], str] = {}
     for sentence in doc.sentences:
         for verb in sentence.words:
@@ -676,7 +678,8 @@ def shared_subjects(doc: Document, word_entity: dict, sharable: set[str],
                 continue
             chance = _chance_taken(sentence, verb)
             if not (chance or _shares_subject(sentence, verb) or _controlled(sentence, verb)) \
-                    or (sentence.index, verb.id) in implicit:
+                    or (sentence.index, verb.id) in implicit \
+                    or verb.deprel == "parataxis" and lexicon.speech_verb(verb) and verb.feat("VerbForm") != "Ger":
                 continue
             if _subjects(sentence, verb) or any(c.deprel == "expl:impers" for c in sentence.children(verb.id)):
                 continue
