@@ -129,7 +129,7 @@ def find_dates(text: str, reference: dt.date | None) -> list[DateSpan]:
         add(m.start(), m.end(), _safe_date(int(m["year"]), int(m["month"]), int(m["day"])))
     if reference:
         for m in _RELATIVE.finditer(text):
-            if _UP_TO_NOW.search(text, 0, m.start()) and m.group(0).lower() == "oggi":
+            if m.group(0).lower() == "oggi" and _UP_TO_NOW.search(text, 0, m.start()):
                 continue
             offset = RELATIVE_DAYS[m.group(0).lower().replace("’", "'")]
             add(m.start(), m.end(), reference + dt.timedelta(days=offset))

@@ -84,9 +84,12 @@ class Lexicon:
         words = sentence.words[start - 1:end]
         while len(words) > 1 and words[-1].upos == "NUM":
             words = words[:-1]
-        opening = " ".join(w.text.lower() for w in words[:2])  # "Gran Premio", a head of two words
-        return head_first and (words[0].lemma.lower() in self.named_event_heads or opening in self.named_event_heads) \
+        return head_first and (words[0].lemma.lower() in self.named_event_heads or self.two_word_event_head(*words[:2])) \
             or len(words) > 1 and words[-1].text.lower() in self.named_event_tails
+
+    def two_word_event_head(self, first: Word, second: Word | None = None) -> bool:
+        """"Gran Premio": a head of an event's name written in two words."""
+        return second is not None and f"{first.text.lower()} {second.text.lower()}" in self.named_event_heads
 
     def honorific(self, word: Word) -> bool:
         return word.lemma.lower() in self.honorifics or word.text.lower() in self.honorifics
@@ -983,9 +986,14 @@ def _capacity_holder(sentence: Sentence, word: Word, word_entity: dict, people: 
     if any(c.deprel == "det" for c in dependents) or not any(
             c.deprel in ("case", "mark") and c.lemma.lower() in ("da", "come") for c in dependents):
         return None
-    subjects = (word_entity.get((sentence.index, c.id)) for c in sentence.children(word.head)
-                if c.deprel in ("nsubj", "nsubj:pass"))
-    return next((key for key in subjects if key in people), None)
+    return _person_subject(sentence, sentence.word(word.head), word_entity, people)
+
+
+def _person_subject(sentence: Sentence, verb: Word, word_entity: dict, people: set[str],
+                    besides: Word | None = None) -> str | None:
+    """The person among a verb's subjects (other than ``besides``)."""
+    keys = (word_entity.get((sentence.index, c.id)) for c in _subjects(sentence, verb) if c is not besides)
+    return next((key for key in keys if key in people), None)
 
 
 def _appointed_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
@@ -993,11 +1001,7 @@ def _appointed_person(sentence: Sentence, word: Word, word_entity: dict, people:
     """"X è stato eletto presidente della Regione", "X è divenuto il nuovo presidente": the
     office one is given or comes to hold, which the parser makes a second subject of the verb."""
     verb = _appointing_verb(sentence, word, lexicon)
-    if verb is None:
-        return None
-    subjects = (word_entity.get((sentence.index, c.id)) for c in sentence.children(verb.id)
-                if c.deprel in ("nsubj", "nsubj:pass") and c.id != word.id)
-    return next((key for key in subjects if key in people), None)
+    return None if verb is None else _person_subject(sentence, verb, word_entity, people, besides=word)
 
 
 def _appointing_verb(sentence: Sentence, word: Word, lexicon: Lexicon) -> Word | None:
@@ -1577,7 +1581,7 @@ def _event_head_before(sentence: Sentence, start: int, lexicon: Lexicon) -> int 
     if 1 < i < start - 1 and sentence.word(i).text[:1].isupper():
         if sentence.word(i).lemma.lower() in lexicon.named_event_heads:
             return i
-        if f"{sentence.word(i - 1).text.lower()} {sentence.word(i).text.lower()}" in lexicon.named_event_heads:
+        if lexicon.two_word_event_head(sentence.word(i - 1), sentence.word(i)):
             return i - 1  # "il Gran Premio | di | Spagna"
     return None
 

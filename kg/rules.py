@@ -868,13 +868,13 @@ def _spread(ctx: _Context, word: Word, lists: bool = False, offices_apart: bool 
 
 
 def _within_brackets(sentence: Sentence, word: Word) -> range:
-    """The word ids of the brackets around ``word``, or of the whole sentence if none."""
-    texts = [w.text for w in sentence.words]
-    opening = next((i for i in range(min(word.id, len(texts) + 1) - 1, 0, -1) if texts[i - 1] in ("(", ")")), None)
-    if opening is None or texts[opening - 1] != "(":
-        return range(1, len(texts) + 1)
-    closing = next((i for i in range(word.id + 1, len(texts) + 1) if texts[i - 1] == ")"), len(texts) + 1)
-    return range(opening + 1, closing)
+    """The word ids of the brackets around ``word``, or of the whole sentence if none (a
+    silent word is in none)."""
+    before = [w for w in sentence.words[:word.id - 1] if w.text in ("(", ")")]
+    if not before or before[-1].text == ")" or word.id > len(sentence.words):
+        return range(1, len(sentence.words) + 1)
+    closing = next((w.id for w in sentence.words[word.id:] if w.text == ")"), len(sentence.words) + 1)
+    return range(before[-1].id + 1, closing)
 
 
 def _coordinated_antecedents(ctx: _Context, word: Word) -> list[Word]:
