@@ -1,4 +1,4 @@
-"""Stanza's tagger and parser trainers, continued from a saved model with that model's vocabulary.
+"""Stanza's tagger, parser and NER trainers, continued from a saved model.
 
 Stanza 1.15's tagger cannot start from a saved model, and its parser's
 ``--continue_from`` builds the vocabulary from the new training file, so data
@@ -7,14 +7,18 @@ ones in another order) indexes past the saved embeddings.  Here both trainers
 start from the saved weights and encode every batch with the saved vocabulary.
 The optimizer starts afresh: shipped models carry no optimizer state.
 
-Usage: ``python -m kg.resume {tagger,parser} MODEL.pt <Stanza trainer arguments>``
+Stanza's NER ``--finetune`` builds that fresh optimizer from the saved
+model's configuration, so a fine-tune asked for another optimizer or rate
+silently kept the old one; here the run's own choice is the one used.
+
+Usage: ``python -m kg.resume {tagger,parser,nertagger} MODEL.pt <Stanza trainer arguments>``
 """
 from __future__ import annotations
 
 import sys
 
 import torch
-from stanza.models import parser, tagger
+from stanza.models import ner_tagger, parser, tagger
 from stanza.models.depparse.data import DataLoader
 from stanza.models.pos.vocab import MultiVocab
 
@@ -50,7 +54,28 @@ def resume_tagger(model: str, stanza_args: list[str]) -> None:
     tagger.main(stanza_args)
 
 
-RESUMERS = {"parser": resume_parser, "tagger": resume_tagger}
+# The settings a fine-tune takes from its own arguments rather than the saved model's.
+OPTIMIZER_SETTINGS = ("optim", "lr", "momentum")
+
+
+def trainer_with(settings: dict, trainer_class):
+    """Stanza's NER Trainer, with ``settings`` over the saved configuration
+    where it loads a model (the optimizer is built from them)."""
+    def trainer(*, args=None, model_file=None, **kwargs):
+        if model_file is not None:
+            args = {**(args or {}), **settings}
+        return trainer_class(args=args, model_file=model_file, **kwargs)
+    return trainer
+
+
+def resume_nertagger(model: str, stanza_args: list[str]) -> None:
+    stanza_args = ["--finetune", "--finetune_load_name", model, *stanza_args]
+    chosen = ner_tagger.parse_args(stanza_args)
+    ner_tagger.Trainer = trainer_with({key: chosen[key] for key in OPTIMIZER_SETTINGS}, ner_tagger.Trainer)
+    ner_tagger.main(stanza_args)
+
+
+RESUMERS = {"parser": resume_parser, "tagger": resume_tagger, "nertagger": resume_nertagger}
 
 
 def main(argv: list[str]) -> None:

@@ -453,15 +453,17 @@ def train_ner(plan: Plan, stages: list[str]) -> None:
             plan.logs)
     base = plan.models / plan.model("nertagger_base") if anew else plan.start / "nertagger.pt"
     run_stage("ner_finetune", plan.budget.ner_finetune, [
-        "stanza.models.ner_tagger", *plan.stanza_args("nertagger", lang=False, base=base),
+        "kg.resume", "nertagger", str(base), *plan.stanza_args("nertagger", lang=False, base=base),
         "--train_file", str(ner["wikinews_train"]), "--eval_file", str(ner["dev"]),
-        "--finetune", "--finetune_load_name", str(base),
         "--max_steps", "30000", "--eval_interval", str(plan.budget.eval_interval), *ner_optimizer(plan.budget)],
         plan.logs)
 
 
 def ner_optimizer(budget: Budget) -> list[str]:
-    return ["--optim", budget.ner_optim, "--lr", str(budget.ner_lr), "--batch_size", str(budget.ner_batch)]
+    # Stanza stops NER training when the rate reaches --min_lr (1e-4, a
+    # thousandth of its default SGD rate): keep that ratio for other rates.
+    return ["--optim", budget.ner_optim, "--lr", str(budget.ner_lr), "--min_lr", str(budget.ner_lr / 1000),
+            "--batch_size", str(budget.ner_batch)]
 
 
 def run_chains(chains: list, parallel: bool) -> None:

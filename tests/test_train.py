@@ -146,3 +146,28 @@ def test_a_resumed_tagger_starts_from_the_shipped_weights():
     weights = trainer.model.state_dict()
     assert trainer.args["batch_size"] == 64
     assert shipped and all(torch.equal(weights[name], value.to(weights[name].dtype)) for name, value in shipped.items())
+
+
+def test_a_ner_fine_tune_uses_the_optimizer_it_is_given():
+    """Stanza's ``--finetune`` rebuilds the optimizer from the saved model's
+    settings (the shipped NER's SGD at 0.1), whatever the run asks for."""
+    import torch
+    from stanza.models.common.pretrain import Pretrain
+    from stanza.models.ner.trainer import Trainer
+
+    from kg import resume
+    from kg.parse import compact_dir
+
+    trainer = resume.trainer_with({"optim": "adam", "lr": 0.0003, "momentum": 0.0}, Trainer)(
+        args={}, model_file=str(compact_dir() / "nertagger.pt"), pretrain=Pretrain(str(compact_dir() / "pretrain.pt")),
+        device="cpu")
+    assert isinstance(trainer.optimizer, torch.optim.Adam)
+    assert trainer.optimizer.param_groups[0]["lr"] == 0.0003
+
+
+def test_the_ner_trainer_stops_only_well_below_the_rate_it_starts_at():
+    """Stanza stops NER training once the rate is at ``--min_lr`` (1e-4 by
+    default): a fine-tune asked to run at 1e-4 would stop after one step."""
+    for lr in (0.1, 0.001, 0.0001):
+        args = train.ner_optimizer(train.with_overrides(train.BUDGETS["gpu"], [f"ner_lr={lr}"]))
+        assert float(args[args.index("--min_lr") + 1]) < lr
