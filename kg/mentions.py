@@ -369,7 +369,7 @@ def annotate(doc: Document, lexicon: Lexicon | None = None) -> AnnotatedDocument
     sharable = {e.key for e in entities if e.type in (PERSON, ORGANIZATION, EVENT, PROPOSAL)}
     implicit = dropped_subjects(doc, word_entity, people, lexicon)
     implicit.update(subjects_hung_on_a_phrase(doc, word_entity, people, implicit))
-    implicit.update(shared_subjects(doc, word_entity, sharable, implicit, lexicon))
+    implicit.update(shared_subjects(doc, word_entity, sharable, people, implicit, lexicon))
     return AnnotatedDocument(document=doc, entities=tuple(entities), word_entity=word_entity,
                              word_date=word_date, implicit_subject=implicit,
                              implicit_object=unsaid_objects(doc, word_entity, entities, lexicon))
@@ -661,13 +661,15 @@ def _chance_taken(sentence: Sentence, verb: Word) -> Word | None:
         and have.lemma.lower() == "avere" else None
 
 
-def shared_subjects(doc: Document, word_entity: dict, sharable: set[str],
+def shared_subjects(doc: Document, word_entity: dict, sharable: set[str], people: set[str],
                     implicit: dict[tuple[int, int], str], lexicon: Lexicon) -> dict[tuple[int, int], str]:
     """Verbs without a subject of their own that follow, coordinated or set
     beside, a verb whose subject is a known person, organization, event or
     proposal (``sharable``) take that subject: UD attaches a shared subject
-    to the first conjunct only.  A ", che" clause misread as such a verb takes
-    the word before the comma instead.  A verb of saying set beside what it
+    to the first conjunct only; a relative pronoun subject passes on the
+    person it stands for (the parser often hangs a relative clause on another
+    noun of the phrase, so nothing else).  A ", che" clause misread as such a
+    verb takes the word before the comma instead.  A verb of saying set beside what it
     reports ("«X è stato colto - ha aggiunto - in ...»") takes nothing from it
     (a gerund still does: "..., aggiungendo che ...")."""
     shared: dict[tuple[int, int], str] = {}
@@ -693,9 +695,28 @@ def shared_subjects(doc: Document, word_entity: dict, sharable: set[str],
                 # tenuta"), the one that is a known entity
                 keys = {word_entity.get((sentence.index, c.id)) for c in _subjects(sentence, head)} & sharable
                 subject = keys.pop() if len(keys) == 1 else None
+                if subject is None and (antecedent := _relative_antecedent(sentence, head, word_entity)) in people:
+                    subject = antecedent
             if subject is not None:
                 shared[(sentence.index, verb.id)] = subject
     return shared
+
+
+def _relative_antecedent(sentence: Sentence, verb: Word, word_entity: dict) -> str | None:
+    """The entity a relative clause's pronoun subject stands for ("X, il quale è arrivato
+    ieri e ha parlato con Y": the second verb's subject, through the first, is X): the word
+    the clause hangs on, or the name that word, a role noun, introduces."""
+    if not verb.deprel.startswith("acl:relcl") or not any(
+            c.feat("PronType") == "Rel" or c.upos == "PRON" and c.lemma.lower() in ("che", "quale")
+            for c in _subjects(sentence, verb)):
+        return None
+    noun = sentence.word(verb.head)
+    key = word_entity.get((sentence.index, noun.id))
+    if key is None:
+        key = next((word_entity.get((sentence.index, c.id)) for c in sentence.children(noun.id)
+                    if c.deprel in NAME_LINKS and (sentence.index, c.id) in word_entity
+                    and not any(g.deprel == "case" for g in sentence.children(c.id))), None)
+    return key
 
 
 def linked_person(sentence: Sentence, word: Word, word_entity: dict, people: set[str],
