@@ -114,6 +114,18 @@ class Lexicon:
     def speaker_after(self, verb: Word) -> bool:
         return not self.speaker_after_verbs.isdisjoint(verb_lemmas(verb))
 
+    def opens_idiom(self, noun: str, sentence: Sentence, preposition: int) -> bool:
+        """Whether the event noun ``noun`` and the word at ``preposition`` open an idiom
+        (``not_events``); one marked "_" only before a bare noun ("la messa in sicurezza",
+        not "la messa nella cattedrale")."""
+        if preposition > len(sentence.words):
+            return False
+        key = (noun, sentence.word(preposition).lemma.lower())
+        if key in self.not_events:
+            return True
+        bare = preposition < len(sentence.words) and sentence.word(preposition + 1).upos != "DET"
+        return (*key, "_") in self.not_events and bare
+
     def takes_place(self, sentence: Sentence, noun: Word, dated: Collection[int] = ()) -> bool:
         """An action noun that "è avvenuto", "si è svolto", "si terrà" or is
         "tenutosi", or that its own phrase dates ("la decisione emessa il 13
@@ -1203,7 +1215,6 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
                 add(w.id, end, ORGANIZATION, "body")
     for w in sentence.words:
         # a capitalized event noun the NER leaves alone is still one: il "Meeting" di Rimini
-        following = sentence.word(w.id + 1).lemma.lower() if w.id < len(sentence.words) else ""
         # the form too: the lemmatizer garbles rare nouns ("comizio" -> "comizio!!!")
         noun = w.lemma.lower() if w.lemma.lower() in lexicon.event_nouns else w.text.lower()
         # an event noun the tagger calls an adjective is still a noun where it is an argument
@@ -1212,7 +1223,7 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         if w.id not in taken and (w.upos == "NOUN" or argument or w.upos == "PROPN" and w.ner == "O") \
                 and (noun in lexicon.event_nouns or noun in lexicon.anaphoric_event_nouns or happening
                      or w.upos == "NOUN" and lexicon.takes_place(sentence, w, dated)) \
-                and ((noun, following) not in lexicon.not_events or _name_after_preposition(sentence, w.id + 1)) \
+                and (not lexicon.opens_idiom(noun, sentence, w.id + 1) or _name_after_preposition(sentence, w.id + 1)) \
                 and not (noun in lexicon.plural_not_events and w.feat("Number") == "Plur"):
             found.append(_noun_mention(doc, sentence, w, found, EVENT))
             taken.add(w.id)
