@@ -44,6 +44,7 @@ class Lexicon:
     voting_verbs: frozenset[str]
     presence_words: frozenset[str]
     demonyms: dict[str, str]
+    party_adjectives: dict[str, str]
     countries: frozenset[str]           # normalized country names
     same_place_kinds: frozenset[str]
     spouse_nouns: frozenset[str]
@@ -256,6 +257,11 @@ class Lexicon:
                             return self.demonyms[candidate]
         return None
 
+    def party_of(self, word: Word) -> str | None:
+        """The party an adjective or noun of its members names ("leghista", "i dem")."""
+        return next((self.party_adjectives[f] for f in (word.lemma.lower(), word.text.lower())
+                     if f in self.party_adjectives), None)
+
 
 @functools.lru_cache(maxsize=None)
 def load_lexicon() -> Lexicon:
@@ -274,6 +280,7 @@ def load_lexicon() -> Lexicon:
         voting_verbs=frozenset(data["voting_verbs"]),
         presence_words=frozenset(data["presence_words"]),
         demonyms=dict(data["demonyms"]),
+        party_adjectives=dict(data["party_adjectives"]),
         countries=frozenset(normalize_name(c) for c in [*data["demonyms"].values(), *data["other_countries"]]),
         same_place_kinds=frozenset(data["same_place_kinds"]),
         spouse_nouns=frozenset(data["spouse_nouns"]),

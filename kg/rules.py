@@ -32,6 +32,7 @@ nearest one (punctuation aside), ``>++`` / ``>--`` a child to the right / left.
 
 An ``object`` is an entity unless ``form`` says otherwise: ``role`` (the
 role noun phrase as a string), ``country`` (the country of a demonym),
+``party`` (the party an adjective names: "leghista", "dem"),
 ``date`` (the normalized date, xsd:date), ``clause`` (the text of the node's
 subtree), ``quotation`` (what the colon node introduces), ``antecedent`` (what the
 node takes up: the clause before it, or the sentence before: "Lo ha detto X").
@@ -65,9 +66,9 @@ from kg.vocab import KG
 
 OPS = (">", "<", ">>", ">>!", "<<", ".", ";", "<-", "$++", "$--", "$+", "$-", ">++", ">--")
 ATTRS = ("TEXT", "LOWER", "LEMMA", "UPOS", "DEP", "DEP_BASE", "FEATS", "ENT", "CASE", "KIND", "ROLE",
-         "DEMONYM", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "GENERIC", "RELATIVE", "SET_OFF", "AFTER_PLACE", "WITHIN_PLACE", "OPENS_QUOTE",
+         "DEMONYM", "PARTY", "PROFESSION", "FACILITY", "TIME", "COUNTRY", "DATE", "SPEECH", "SPEAKER_AFTER", "REL_PRON", "GENERIC", "RELATIVE", "SET_OFF", "AFTER_PLACE", "WITHIN_PLACE", "OPENS_QUOTE",
          "OWNER", "SUBJECT", "OBJECT", "INVERTED")
-FORMS = ("entity", "role", "country", "date", "clause", "quotation", "antecedent")
+FORMS = ("entity", "role", "country", "party", "date", "clause", "quotation", "antecedent")
 ENTITY_CLASSES = (PERSON, ORGANIZATION, PLACE, EVENT, PROPOSAL, "Agent", "Any")
 FILE_KEYS = {"version", "rules", "inferences"}
 RULE_KEYS = {"id", "version", "description", "example", "examples", "confidence", "pattern", "emit"}
@@ -553,6 +554,7 @@ _GETTERS = {
     "DEP_BASE": lambda ctx, word: word.deprel.split(":")[0],
     "ROLE": lambda ctx, word: ctx.role(word) is not None,
     "DEMONYM": lambda ctx, word: ctx.lexicon.country_of(word) is not None,
+    "PARTY": lambda ctx, word: ctx.lexicon.party_of(word) is not None,
     "PROFESSION": lambda ctx, word: word.lemma.lower() in ctx.lexicon.person_nouns,
     "FACILITY": _facility,
     "TIME": lambda ctx, word: word.lemma.lower() in ctx.lexicon.time_nouns,
@@ -1197,7 +1199,8 @@ _TEXT_FORMS = {
 
 
 class Emitter:
-    """Turns matches into Facts, minting country Places for demonyms."""
+    """Turns matches into Facts, minting country Places for demonyms and party
+    Organizations for party adjectives."""
 
     def __init__(self, annotated: AnnotatedDocument, lexicon: Lexicon):
         self.annotated, self.lexicon = annotated, lexicon
@@ -1272,20 +1275,21 @@ class Emitter:
         if emit.form == "date":
             date = self.annotated.word_date.get((ctx.sentence.index, word.id))
             return [(date.isoformat(), "date")] if date else []
-        country = self.lexicon.country_of(word)  # form == "country"
-        if not country:
+        name, type_ = (self.lexicon.country_of(word), PLACE) if emit.form == "country" \
+            else (self.lexicon.party_of(word), ORGANIZATION)
+        if not name:
             return []
-        key = entity_key(PLACE, country)
+        key = entity_key(type_, name)
         known = next((e for e in self.annotated.entities if e.key == key), None)
         if known is None:
-            self.new_entities.setdefault(key, Entity(key=key, type=PLACE, label=country))
+            self.new_entities.setdefault(key, Entity(key=key, type=type_, label=name))
         return [(key, None)]
 
 
 def apply(annotated: AnnotatedDocument, ruleset: RuleSet, lexicon: Lexicon | None = None
           ) -> tuple[list[Fact], list[Entity]]:
     """All facts the rules find in one document, plus entities the rules
-    introduced (countries named only by a demonym)."""
+    introduced (countries named only by a demonym, parties only by an adjective)."""
     lexicon = lexicon or load_lexicon()
     emitter = Emitter(annotated, lexicon)
     facts: dict[tuple, Fact] = {}
