@@ -688,9 +688,9 @@ def shared_subjects(doc: Document, word_entity: dict, sharable: set[str], people
     to the first conjunct only; a relative pronoun subject passes on the
     person it stands for (the parser often hangs a relative clause on another
     noun of the phrase, so nothing else).  A ", che" clause misread as such a
-    verb takes the word before the comma instead.  A verb of saying set beside what it
-    reports ("«X è stato colto - ha aggiunto - in ...»") takes nothing from it
-    (a gerund still does: "..., aggiungendo che ...")."""
+    verb takes the word before the comma instead.  A verb of saying set beside
+    what it reports ("«X è stato colto - ha aggiunto - in ...»") takes nothing
+    from it (a gerund still does: "..., aggiungendo che ...")."""
     shared: dict[tuple[int, int], str] = {}
     for sentence in doc.sentences:
         for verb in sentence.words:
