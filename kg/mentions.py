@@ -721,13 +721,16 @@ def shared_subjects(doc: Document, word_entity: dict, sharable: set[str], people
     return shared
 
 
+def relative_pronoun(word: Word) -> bool:
+    """"che", "il quale" and the pronouns the tagger marks relative."""
+    return word.feat("PronType") == "Rel" or word.upos == "PRON" and word.lemma.lower() in ("che", "quale")
+
+
 def _relative_antecedent(sentence: Sentence, verb: Word, word_entity: dict) -> str | None:
     """The entity a relative clause's pronoun subject stands for ("X, il quale è arrivato
     ieri e ha parlato con Y": the second verb's subject, through the first, is X): the word
     the clause hangs on, or the name that word, a role noun, introduces."""
-    if not verb.deprel.startswith("acl:relcl") or not any(
-            c.feat("PronType") == "Rel" or c.upos == "PRON" and c.lemma.lower() in ("che", "quale")
-            for c in _subjects(sentence, verb)):
+    if not verb.deprel.startswith("acl:relcl") or not any(relative_pronoun(c) for c in _subjects(sentence, verb)):
         return None
     noun = sentence.word(verb.head)
     key = word_entity.get((sentence.index, noun.id))
@@ -1275,11 +1278,16 @@ def _name_after_preposition(sentence: Sentence, preposition: int) -> bool:
     """Whether a name follows the preposition at word ``preposition`` (past an article): an
     idiom's event noun with a name after it is an event again ("la gara di Oropa", "l'incontro
     a Roma"; not "la gara d'appalto", "andare incontro a difficoltà")."""
-    after = preposition + 1
-    while after <= len(sentence.words) and sentence.word(after).upos == "DET":
-        after += 1
+    after = _past_articles(sentence, preposition + 1)
     return after <= len(sentence.words) and sentence.word(after).upos == "PROPN" \
         and sentence.word(after).text[:1].isupper()
+
+
+def _past_articles(sentence: Sentence, i: int) -> int:
+    """The first word from ``i`` on that is no determiner."""
+    while i <= len(sentence.words) and sentence.word(i).upos == "DET":
+        i += 1
+    return i
 
 
 def _coordinated_complements_end(sentence: Sentence, start: int, end: int) -> int:
@@ -1598,10 +1606,7 @@ def _past_describing_kind(sentence: Sentence, start: int, end: int, lexicon: Lex
     of = next((i for i in range(start + 1, end) if sentence.word(i).lemma.lower() == "di"), None)
     if of is None:
         return start
-    name = of + 1
-    while name <= end and sentence.word(name).upos == "DET":
-        name += 1
-    return name
+    return min(_past_articles(sentence, of + 1), end + 1)
 
 
 # Italian relational adjectives, which say what kind a thing is ("nucleare", "olandese",

@@ -21,7 +21,7 @@ Attributes: TEXT, LOWER, LEMMA, UPOS, DEP (full deprel), DEP_BASE (before
 ":"), FEATS ({Name: value}), ENT (Person, Organization, Place, Event, Proposal, Agent =
 Person or Organization, Any), CASE (lemma of a ``case`` child), KIND (an event noun's kind in
 the lexicon's ``event_kinds``), ROLE,
-DEMONYM, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, GENERIC, RELATIVE, SET_OFF, AFTER_PLACE, WITHIN_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
+DEMONYM, PARTY, PROFESSION, FACILITY, TIME, COUNTRY, DATE, SPEECH, SPEAKER_AFTER, REL_PRON, GENERIC, RELATIVE, SET_OFF, AFTER_PLACE, WITHIN_PLACE, OPENS_QUOTE, OWNER, SUBJECT,
 OBJECT, INVERTED (booleans).  Values: a scalar, {IN: [...]},
 {NOT_IN: [...]}, {REGEX: "..."}.  REL_OP: ``>`` LEFT is the head of RIGHT,
 ``<`` LEFT is a dependent of RIGHT, ``>>`` / ``<<`` ancestor / descendant, ``>>!`` the nearest matching
@@ -59,7 +59,7 @@ from typing import Iterable, Iterator
 import yaml
 
 from kg.mentions import (NAME_LINKS, QUOTE_PAIRS, Lexicon, bare_plural, elliptic_role, entity_key, load_lexicon,
-                         normalize_name)
+                         normalize_name, relative_pronoun)
 from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDocument, Entity, Fact,
                       Provenance, Sentence, Word)
 from kg.vocab import KG
@@ -451,6 +451,12 @@ def _entity_class_ok(spec, entity: Entity | None) -> bool:
     return entity.type in wanted
 
 
+def _wide_place(ctx: _Context, entity: Entity) -> bool:
+    """A country or one of Italy's regions, which holds the places set off after it."""
+    name = normalize_name(entity.label)
+    return name in ctx.lexicon.countries or name in ctx.lexicon.italian_regions
+
+
 def _set_off_place(ctx: _Context, word: Word) -> tuple[Entity, bool] | None:
     """The place whose name a phrase is set off by a comma right after, and whether the
     phrase lies inside it: "a Palazzo Reale, in piazza Duomo" says where the palace is;
@@ -466,10 +472,9 @@ def _set_off_place(ctx: _Context, word: Word) -> tuple[Entity, bool] | None:
     # a place noun set beside a name says where it is: "Sebastopoli, porto della Crimea"
     entity = ctx.entity_of(word)
     named_by_kind = entity is not None and entity.label.split()[0].lower() in ctx.lexicon.same_place_kinds
-    wide = ctx.lexicon.countries | ctx.lexicon.italian_regions
     inside = bool(ctx.case_of(word)) and (
         (_facility(ctx, word) or named_by_kind) and not _named_facility(ctx, before)
-        or normalize_name(before.label) in wide and not (entity and normalize_name(entity.label) in wide))
+        or _wide_place(ctx, before) and not (entity and _wide_place(ctx, entity)))
     return before, inside
 
 
@@ -708,7 +713,7 @@ def _find_entity(ctx: _Context, word: Word, depth: int = 0) -> Entity | None:
     entity = ctx.entity_of(word)
     if entity or depth > 2:
         return entity
-    if word.feat("PronType") == "Rel" or (word.upos == "PRON" and word.lemma.lower() in ("che", "quale")):
+    if relative_pronoun(word):
         for ancestor in ctx.ancestors(word):
             if ancestor.deprel.startswith("acl:relcl") and ancestor.head:
                 antecedent = _resolve(ctx, ctx.sentence.word(ancestor.head), depth + 1)
@@ -882,7 +887,7 @@ def _within_brackets(sentence: Sentence, word: Word) -> range:
 def _coordinated_antecedents(ctx: _Context, word: Word) -> list[Word]:
     """"il premier X e il presidente Y, che hanno visitato l'Iran": a relative
     pronoun with a plural verb stands for every conjunct of its antecedent."""
-    if not (word.feat("PronType") == "Rel" or word.upos == "PRON" and word.lemma.lower() in ("che", "quale")):
+    if not relative_pronoun(word):
         return []
     clause = next((a for a in ctx.ancestors(word) if a.deprel.startswith("acl:relcl")), None)
     if clause is None or not clause.head:
