@@ -303,6 +303,7 @@ def read_again(pipeline, docs: list) -> None:
     retag_initial_verbs(pipeline, docs)
     reparse_misread_words(pipeline, docs)
     relemmatize_verbs(pipeline, docs)
+    agree_tags_with_relations(docs)
 
 
 def relemmatize_verbs(pipeline, docs: list) -> None:
@@ -465,6 +466,29 @@ def reparse_misread_words(pipeline, docs: list) -> None:
     if found:
         for sent, again in zip(found, _reread(pipeline, found, "depparse")):
             _take(sent, again)
+
+
+# The relations that make a word what UD calls it, whatever the tagger said: the treebanks have
+# an auxiliary only as aux or cop, and a determiner never as a verb's or a noun's argument.  The
+# tagger and the parser disagree on a word now and then ("c'è", "è a Roma": essere tagged AUX,
+# parsed as the clause's head); the parser sees the whole tree.  (Not nouns parsed as amod: there
+# the parser is as often wrong, "una allegra festa" with "festa" hung on "allegra".)
+_ARGUMENT_RELATIONS = {"nsubj", "obj", "iobj", "obl", "nmod"}
+_PRONOUN_XPOS = {"RD": "PC", "RI": "PI", "DD": "PD", "DI": "PI", "DE": "PE", "DQ": "PQ", "DR": "PR", "AP": "PP"}
+_MODALS = {"potere", "dovere", "volere"}
+
+
+def agree_tags_with_relations(docs: list) -> None:
+    """Part-of-speech tags made to agree with the relation the parser gave the word, in place."""
+    for word in (w for doc in docs for sent in doc.sentences for w in sent.words):
+        relation = (word.deprel or "").split(":")[0]
+        lemma = (word.lemma or "").lower()
+        if word.upos == "AUX" and relation not in ("aux", "cop"):
+            word.upos, word.xpos = "VERB", "V"
+        elif word.upos == "VERB" and relation in ("aux", "cop") and lemma in _AUXILIARIES:
+            word.upos, word.xpos = "AUX", "VM" if lemma in _MODALS else "VA"
+        elif word.upos == "DET" and relation in _ARGUMENT_RELATIONS:
+            word.upos, word.xpos = "PRON", _PRONOUN_XPOS.get(word.xpos, word.xpos)
 
 
 _FULL_STOPS = {".", "!", "?", "\u2026"}

@@ -685,6 +685,27 @@ def test_a_capitalized_verb_opening_a_sentence_is_read_as_a_verb_and_keeps_its_w
     assert winner.words[0].upos == "PROPN"
 
 
+def test_part_of_speech_agrees_with_the_relation_the_parser_gave() -> None:
+    from stanza.models.common.doc import Document as StanzaDocument
+
+    def word(i, text, lemma, upos, xpos, head, deprel):
+        return {"id": i, "text": text, "lemma": lemma, "upos": upos, "xpos": xpos, "head": head, "deprel": deprel}
+
+    # "C'è una sola via": essere heads the clause
+    there_is = [word(1, "C'", "ci", "PRON", "PC", 2, "expl"), word(2, "è", "essere", "AUX", "VA", 0, "root"),
+                word(3, "una", "uno", "DET", "RI", 5, "det"), word(4, "sola", "solo", "ADJ", "A", 5, "amod"),
+                word(5, "via", "via", "NOUN", "S", 2, "nsubj")]
+    # "Lo sa ed è contento": "Lo", tagged an article, is the object; a copula tagged a verb is an auxiliary
+    copula = [word(1, "Lo", "lo", "DET", "RD", 2, "obj"), word(2, "sa", "sapere", "VERB", "V", 0, "root"),
+              word(3, "ed", "e", "CCONJ", "CC", 5, "cc"), word(4, "è", "essere", "VERB", "V", 5, "cop"),
+              word(5, "contento", "contento", "ADJ", "A", 2, "conj")]
+    doc = StanzaDocument([there_is, copula])
+    parse.agree_tags_with_relations([doc])
+    tags = [[(w.upos, w.xpos) for w in sentence.words] for sentence in doc.sentences]
+    assert tags == [[("PRON", "PC"), ("VERB", "V"), ("DET", "RI"), ("ADJ", "A"), ("NOUN", "S")],
+                    [("PRON", "PC"), ("VERB", "V"), ("CCONJ", "CC"), ("AUX", "VA"), ("ADJ", "A")]]
+
+
 def test_a_verb_form_outside_the_dictionary_takes_its_lemma_by_analogy() -> None:
     forms = {"decisa": "decidere", "parlerà": "parlare", "messo": "mettere", "divide": "dividere",
              "conferma": "confermare", "promette": "promettere", "mare": "mare"}
