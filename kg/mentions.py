@@ -1485,11 +1485,15 @@ def _said_of_a_thing(sentence: Sentence, verb: Word, lexicon: Lexicon) -> bool:
     """"La vicenda era nata il 31 ottobre": a birth or death said of a common noun
     that names no person (a role, a profession, "il fratello" would; the form too, which the
     lemmatizer may read as a verb's: "bandito" -> "bandire") is a figure of speech.
-    A noun of time is the parser's misreading of when ("Si è spenta questa mattina"), not a subject."""
+    A noun of time is the parser's misreading of when ("Si è spenta questa mattina"), not a subject.
+    With an object, it is the object that the event befalls ("la polizia ha arrestato il sindaco",
+    "il governo ha ucciso la riforma")."""
     not_things = lexicon.person_nouns | lexicon.spouse_nouns | lexicon.human_nouns | lexicon.time_nouns
-    return any(c.deprel.startswith("nsubj") and c.upos == "NOUN" and lexicon.role_at(sentence, c) is None
+    children = sentence.children(verb.id)
+    befallen = [c for c in children if c.deprel == "obj"] or [c for c in children if c.deprel.startswith("nsubj")]
+    return any(c.upos == "NOUN" and lexicon.role_at(sentence, c) is None
                and not {c.lemma.lower(), c.text.lower()} & not_things and not _names_a_person(sentence, c)
-               for c in sentence.children(verb.id))
+               for c in befallen)
 
 
 def _names_a_person(sentence: Sentence, noun: Word) -> bool:
@@ -1500,12 +1504,14 @@ def _names_a_person(sentence: Sentence, noun: Word) -> bool:
 def _dated_or_placed(sentence: Sentence, word: Word, found: list[Mention], dated: Collection[int],
                      lexicon: Lexicon) -> bool:
     """Whether a verb or a noun has a date or a place ("a Bologna", "in Algeria") of its own,
-    maybe hung on its time phrase ("nella serata di domenica a Livorno")."""
+    maybe hung on its time phrase ("nella serata di domenica a Livorno").  A date is one
+    whatever relation the parser gives it ("è scomparso martedì 4 maggio", read as a subject)."""
     places = {i for m in found if m.type == PLACE for i in range(m.start, m.end + 1)}
-    phrases = [c for c in sentence.children(word.id) if c.deprel.startswith(("obl", "nmod"))]
+    children = sentence.children(word.id)
+    phrases = [c for c in children if c.deprel.startswith(("obl", "nmod"))]
     phrases += [g for c in phrases if c.lemma.lower() in lexicon.time_nouns
                 for g in sentence.descendants(c.id) if g.deprel == "nmod"]
-    return any(c.id in dated or c.id in places and any(
+    return any(c.id in dated for c in children) or any(c.id in dated or c.id in places and any(
         g.deprel == "case" and g.lemma.lower() in ("a", "in", "presso") for g in sentence.children(c.id))
         for c in phrases)
 
