@@ -680,6 +680,20 @@ def _chance_taken(sentence: Sentence, verb: Word) -> Word | None:
         and have.lemma.lower() == "avere" else None
 
 
+def _went_where(sentence: Sentence, verb: Word) -> Word | None:
+    """The verb whose place a "dove" clause goes on from, when the clause has no subject of its
+    own: "X è arrivato a Roma, dove ha incontrato Y" (X met Y), "X si è recato a Kiev, dove è
+    stato ricevuto da Y"; not "dove si vota" (no one) nor "dove la polizia lo ha fermato"."""
+    if verb.upos != "VERB" or not verb.deprel.startswith("acl") or _impersonal(sentence, verb) \
+            or not any(c.lemma.lower() == "dove" for c in sentence.children(verb.id)):
+        return None
+    place = sentence.word(verb.head)
+    went = sentence.word(place.head) if place.deprel.startswith("obl") and place.head else None
+    if went is None or went.upos != "VERB" or went.feat("Number") != verb.feat("Number"):
+        return None
+    return went
+
+
 def shared_subjects(doc: Document, word_entity: dict, sharable: set[str], people: set[str],
                     implicit: dict[tuple[int, int], str], lexicon: Lexicon) -> dict[tuple[int, int], str]:
     """Verbs without a subject of their own that follow, coordinated or set
@@ -700,7 +714,7 @@ def shared_subjects(doc: Document, word_entity: dict, sharable: set[str], people
                 if key in sharable and not _subjects(sentence, verb):
                     shared[(sentence.index, verb.id)] = key
                 continue
-            chance = _chance_taken(sentence, verb)
+            chance = _chance_taken(sentence, verb) or _went_where(sentence, verb)
             if not (chance or _shares_subject(sentence, verb) or _controlled(sentence, verb)) \
                     or (sentence.index, verb.id) in implicit \
                     or verb.deprel == "parataxis" and lexicon.speech_verb(verb) and verb.feat("VerbForm") != "Ger":
