@@ -421,6 +421,19 @@ def _main_verb(sentence: Sentence) -> Word | None:
     return root if root is not None and root.upos in ("VERB", "AUX") else None
 
 
+def _saying_after_quote(sentence: Sentence, lexicon: Lexicon) -> Word | None:
+    """The verb of saying after a quotation that opens the sentence ("«Siamo pronti», ha detto
+    ai giornalisti"): it is what the sentence tells; the parser makes the quotation the head."""
+    if not sentence.words or sentence.words[0].text not in QUOTE_PAIRS:
+        return None
+    closing = next((w.id for w in sentence.words[1:] if w.text == QUOTE_PAIRS[sentence.words[0].text]), None)
+    root = next((w for w in sentence.words if w.head == 0), None)
+    if closing is None or root is None or root.id > closing:
+        return None
+    return next((c for c in sentence.children(root.id) if c.id > closing and c.upos == "VERB"
+                 and c.deprel in ("parataxis", "ccomp", "conj") and lexicon.speech_verb(c)), None)
+
+
 def _third_person_finite(sentence: Sentence, verb: Word) -> bool:
     forms = [verb] + [c for c in sentence.children(verb.id) if c.deprel.startswith("aux")]
     return any(w.feat("Person") == "3" and w.feat("Number") == "Sing" for w in forms)
@@ -471,7 +484,7 @@ def dropped_subjects(doc: Document, word_entity: dict, people: set[str],
     implicit: dict[tuple[int, int], str] = {}
     previous: str | None = None
     for sentence in doc.sentences:
-        verb = _main_verb(sentence)
+        verb = _saying_after_quote(sentence, lexicon) or _main_verb(sentence)
         subject = None
         if verb is not None:
             children = sentence.children(verb.id)

@@ -1084,10 +1084,12 @@ def _clause_text(ctx: _Context, word: Word, speaker: Word | None = None) -> str:
     ids = {word.id} | {w.id for w in ctx.descendants(word) if w.id not in ctx.silent}
     # the preposition that opens a phrase is no part of what was said ("secondo le dichiarazioni")
     ids -= {c.id for c in ctx.children.get(word.id, ()) if c.deprel == "case" and c.id == min(ids)}
-    if speaker is not None and speaker.id in ids and speaker.id != word.id:
+    # an unsaid speaker is where its verb is ("«Siamo pronti», ha detto ai giornalisti")
+    said_by = ctx.sentence.word(speaker.head) if speaker is not None and speaker.id in ctx.silent else speaker
+    if said_by is not None and said_by.id in ids and said_by.id != word.id:
         # the speaker inside what is reported ("... - commenta il colonnello X - ...", "secondo X,
         # ..."): the phrase that names the speaker is no part of what was said
-        top = speaker
+        top = said_by
         while top.head != word.id:
             top = ctx.sentence.word(top.head)
         named = _resolve(ctx, speaker)
