@@ -338,12 +338,14 @@ class Plan:
         return ["kg.resume", kind, str(start)] if start else [f"stanza.models.{kind}"]
 
     def stanza_args(self, kind: str, *, vectors: bool = True, lang: bool = True,
-                    base: Path | None = None) -> list[str]:
+                    base: Path | None = None, saved: Path | None = None) -> list[str]:
         """Arguments every Stanza trainer shares (the lemmatizer and NER
         trainers take no ``--lang``); ``base`` is the saved model a run goes
-        on from (continued, fine-tuned or used to predict)."""
+        on from (continued, fine-tuned or used to predict), ``saved`` the
+        model a prediction reads where it is not this run's."""
+        saved = saved or self.models / self.model(kind)
         args = ["--lang", "it"] if lang else []
-        args += ["--shorthand", SHORTHAND, "--save_dir", str(self.models), "--save_name", self.model(kind)]
+        args += ["--shorthand", SHORTHAND, "--save_dir", str(saved.parent), "--save_name", saved.name]
         if self.reads_charlm(kind, base):
             args += ["--charlm", "--charlm_shorthand", SHORTHAND, "--charlm_forward_file",
                      str(self.charlm["forward"]), "--charlm_backward_file", str(self.charlm["backward"])]
@@ -412,11 +414,15 @@ def train_tagger_then_parser(plan: Plan, stages: list[str]) -> None:
             plan.logs)
     if "depparse" not in stages:
         return
+    # the tagger the parser will run behind: this run's, or the start's where this run trains none
+    tagger = plan.models / plan.model("tagger")
+    if "pos" not in stages and plan.start_model("tagger"):
+        tagger = plan.start_model("tagger")
     retagged = {}
     for split in ("train", "dev"):
         retagged[split] = plan.work / "ud" / f"{split}.retag.conllu"
         run_stage(f"retag-{split}", 30, [
-            "stanza.models.tagger", *plan.stanza_args("tagger", base=plan.models / plan.model("tagger")),
+            "stanza.models.tagger", *plan.stanza_args("tagger", base=tagger, saved=tagger),
             "--mode", "predict",
             "--eval_file", str(plan.ud[split]), "--output_file", str(retagged[split])], plan.logs)
     # A parser continued from the shipped one keeps its architecture and

@@ -171,3 +171,26 @@ def test_the_ner_trainer_stops_only_well_below_the_rate_it_starts_at():
     for lr in (0.1, 0.001, 0.0001):
         args = train.ner_optimizer(train.with_overrides(train.BUDGETS["gpu"], [f"ner_lr={lr}"]))
         assert float(args[args.index("--min_lr") + 1]) < lr
+
+
+@pytest.mark.models
+def test_a_parser_trained_alone_from_a_start_runs_behind_the_start_tagger(tmp_path):
+    # a run of the depparse stage alone retags its treebank with the start's tagger (it had
+    # looked for one trained in this run); the parser itself is cut off at once
+    from kg.parse import compact_dir
+
+    sentence = ("# text = Il sindaco parla.\n1\tIl\til\tDET\tRD\t_\t2\tdet\t_\t_\n"
+                "2\tsindaco\tsindaco\tNOUN\tS\t_\t3\tnsubj\t_\t_\n3\tparla\tparlare\tVERB\tV\t_\t0\troot\t_\t_\n"
+                "4\t.\t.\tPUNCT\tFS\t_\t3\tpunct\t_\t_\n\n")
+    ud = {}
+    for split in ("train", "dev"):
+        ud[split] = tmp_path / f"{split}.conllu"
+        ud[split].write_text(sentence, encoding="utf-8")
+    budget = train.with_overrides(train.BUDGETS["smoke"], ["depparse=0.01"])
+    plan = train.Plan(tmp_path, tmp_path / "work", budget, ud, compact_dir())
+    for d in (plan.models, plan.logs, plan.work / "ud"):
+        d.mkdir(parents=True)
+    train.train_tagger_then_parser(plan, ["depparse"])
+    retagged = (plan.work / "ud" / "train.retag.conllu").read_text(encoding="utf-8")
+    assert [line.split("\t")[3] for line in retagged.splitlines() if line[:1].isdigit()] == \
+        ["DET", "NOUN", "VERB", "PUNCT"]
