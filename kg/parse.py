@@ -41,6 +41,9 @@ PRETRAIN_FILE = "pretrain.pt"
 # Lower-case forms that are one word wherever the training treebanks have them
 # (written by kg.train): the tokenizer may not mark one as a contraction.
 SINGLE_WORDS_FILE = "single_words.txt"
+# Lower-case forms the training treebanks have only as nouns or only as adjectives, a tab and
+# that class (written by kg.train): the tagger, which reads them in context, sometimes swaps them.
+WORD_CLASSES_FILE = "word_classes.tsv"
 PRETRAINED = ("pos", "depparse", "ner")
 # Forward and backward character LMs, read by the processors below when a
 # model directory has them (models trained without them ignore them).
@@ -131,6 +134,8 @@ def model_set_files(path: Path) -> dict[str, str]:
         files.update({name: f"charlm ({direction})" for direction, name in CHARLM_FILES.items()})
     if (path / SINGLE_WORDS_FILE).is_file():
         files[SINGLE_WORDS_FILE] = "mwt (single words)"
+    if (path / WORD_CLASSES_FILE).is_file():
+        files[WORD_CLASSES_FILE] = "pos (word classes)"
     return files
 
 
@@ -417,14 +422,31 @@ _AUXILIARIES = {"essere", "avere", "potere", "dovere", "volere", "venire", "star
 _AGO_NOUNS = {"anno", "mese", "settimana", "giorno", "ora", "minuto", "secolo", "decennio", "tempo"}
 
 
-def _second_tag(sentence, before, word) -> tuple | None:
+@functools.lru_cache(maxsize=4)
+def word_classes(tagger: str) -> dict[str, str]:
+    """The word classes beside a tagger's file (``WORD_CLASSES_FILE``; none for other models)."""
+    path = Path(tagger).parent / WORD_CLASSES_FILE
+    if not path.is_file():
+        return {}
+    return dict(line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line)
+
+
+_CLASS_XPOS = {"NOUN": "S", "ADJ": "A"}
+
+
+def _second_tag(sentence, before, word, classes: dict[str, str]) -> tuple | None:
     """The treebanks' (upos, xpos, lemma, feats) for a word the compact tagger misreads as a
-    verb, an auxiliary or a preposition, or None: "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
+    verb, an auxiliary or a preposition, or None: a noun the treebanks only ever have as an
+    adjective is one ("un affollato seminario" read as a noun and its adjective), and the other
+    way round (``classes``); "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
     of essere is the adjective ("erano presenti", never a form of presentare there); "sabato" is a
     day, not a participle; a verb no treebank has as an auxiliary is a verb ("si terrà sabato"); "ad"
     after an article is a noun (amministratore delegato, "l'ad Carlo Neri"); a
     plural "verb", or one after an article, whose lemma is a feminine noun's is that noun ("ci
     sono state proteste": "protesta")."""
+    if word.upos in _CLASS_XPOS and classes.get(word.text.lower(), word.upos) != word.upos:
+        upos = classes[word.text.lower()]
+        return upos, _CLASS_XPOS[upos], word.lemma, word.feats
     if word.upos == "AUX" and word.lemma and word.lemma.lower() not in _AUXILIARIES:
         return "VERB", "V", word.lemma, word.feats
     # "l'ad Carlo Neri": after an article "ad" is the chief executive, not the preposition
@@ -452,13 +474,16 @@ def _second_tag(sentence, before, word) -> tuple | None:
 
 def reparse_misread_words(pipeline, docs: list) -> None:
     """"Due giorni fa il presidente ha incontrato ...", "ha inaugurato stamani la scuola",
-    "Erano presenti il sindaco e ...": the compact tagger reads these words as verbs, and
-    the parser then hangs the clause on them.  They are retagged as the treebanks have
+    "Erano presenti il sindaco e ...": the compact tagger reads these words as verbs (and
+    some nouns as adjectives, or the other way round), and the parser then hangs the clause
+    on them.  They are retagged as the treebanks have
     them (``_second_tag``) and their sentences parsed again, in a batch of their own."""
+    tagger = pipeline.processors.get("pos")
+    classes = word_classes(tagger.config["model_path"]) if tagger else {}
     found = []
     for sent in (sent for doc in docs for sent in doc.sentences):
         for before, word in zip([None, *sent.words], sent.words):
-            tags = _second_tag(sent, before, word)
+            tags = _second_tag(sent, before, word, classes)
             if tags:
                 word.upos, word.xpos, word.lemma, word.feats = tags
                 if sent not in found:

@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from kg.parse import CHARLM_FILES, SINGLE_WORDS_FILE
+from kg.parse import CHARLM_FILES, SINGLE_WORDS_FILE, WORD_CLASSES_FILE
 from kg.scoring import surface_tokens
 
 SHORTHAND = "it_kg"
@@ -224,6 +224,18 @@ def single_words(ud_train: Path) -> list[str]:
         for token in tokens:
             (split if token.multiword else one).add(token.form.lower())
     return sorted(one - split)
+
+
+def word_classes(ud_train: Path) -> dict[str, str]:
+    """Lower-case forms the treebanks have only as nouns, or only as adjectives: the parse
+    stage retags one the tagger reads as the other."""
+    classes: dict[str, set[str]] = defaultdict(set)
+    for sentence in read_sentences(ud_train):
+        for cols in (line.split("\t") for line in sentence if not line.startswith("#")):
+            if cols[0].isdigit():
+                classes[cols[1].lower()].add(cols[3])
+    return {form: upos for form, (upos, *more) in sorted(classes.items())
+            if not more and upos in ("NOUN", "ADJ")}
 
 
 def unlabelled_text(data: Path, ud_train: Path) -> list[list[str]]:
@@ -549,6 +561,8 @@ def export(pretrain: Path, models: Path, out: Path, charlm: dict[str, Path] | No
     shutil.copy(pretrain, out / "pretrain.pt")
     if ud_train is not None:
         (out / SINGLE_WORDS_FILE).write_text("\n".join(single_words(ud_train)) + "\n", encoding="utf-8")
+        (out / WORD_CLASSES_FILE).write_text(
+            "".join(f"{form}\t{upos}\n" for form, upos in word_classes(ud_train).items()), encoding="utf-8")
     shipped = {src.name.replace(f"{SHORTHAND}_", ""): src for src in sorted(models.glob(f"{SHORTHAND}_*.pt"))
                if not any(part in src.name for part in ("checkpoint", "optim", "_base"))}
     shipped.update({CHARLM_FILES[direction]: path for direction, path in (charlm or {}).items()})

@@ -685,6 +685,16 @@ def test_a_capitalized_verb_opening_a_sentence_is_read_as_a_verb_and_keeps_its_w
     assert winner.words[0].upos == "PROPN"
 
 
+@pytest.mark.models
+@needs_models
+def test_a_noun_the_treebanks_only_have_as_an_adjective_is_read_as_one() -> None:
+    # the compact tagger reads "affollato" as a noun and "concerto" as its adjective
+    sentence = parse.parse("Alla fine della scorsa estate, Paolo Villa ha organizzato un affollato concerto a Genova."
+                           ).sentences[0]
+    crowded, concert = (next(w for w in sentence.words if w.text == text) for text in ("affollato", "concerto"))
+    assert (crowded.upos, concert.upos, sentence.word(concert.head).text) == ("ADJ", "NOUN", "organizzato")
+
+
 def test_part_of_speech_agrees_with_the_relation_the_parser_gave() -> None:
     from stanza.models.common.doc import Document as StanzaDocument
 

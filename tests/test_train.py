@@ -64,6 +64,16 @@ def test_single_words_are_the_forms_the_treebank_never_splits(tmp_path):
     (tmp_path / "pretrain.pt").write_bytes(b"vectors")
     train.export(tmp_path / "pretrain.pt", tmp_path / "models", out, ud_train=treebank)
     assert (out / "single_words.txt").read_text(encoding="utf-8").split() == ["diversi", "esperti", "sud"]
+    assert (out / "word_classes.tsv").read_text(encoding="utf-8") == "esperti\tNOUN\n"
+
+
+def test_word_classes_are_the_forms_the_treebank_has_only_as_nouns_or_only_as_adjectives(tmp_path):
+    treebank = tmp_path / "train.conllu"
+    rows = [("affollato", "ADJ"), ("seminario", "NOUN"), ("giovane", "ADJ"), ("giovane", "NOUN"),
+            ("Seminario", "NOUN"), ("corre", "VERB")]
+    treebank.write_text("".join(f"{i}\t{form}\t_\t{upos}\t_\t_\t0\troot\t_\t_\n"
+                                for i, (form, upos) in enumerate(rows, start=1)) + "\n", encoding="utf-8")
+    assert train.word_classes(treebank) == {"affollato": "ADJ", "seminario": "NOUN"}
 
 
 def test_a_tagger_continues_the_start_model_with_the_character_lms_it_read(tmp_path):
