@@ -438,7 +438,8 @@ def _second_tag(sentence, before, word, classes: dict[str, str]) -> tuple | None
     """The treebanks' (upos, xpos, lemma, feats) for a word the compact tagger misreads as a
     verb, an auxiliary or a preposition, or None: a noun the treebanks only ever have as an
     adjective is one ("un affollato seminario" read as a noun and its adjective), and the other
-    way round, as is a lower-case "name" they only have as a noun (``classes``); "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
+    way round, as is a "verb" or a lower-case "name" they only have as either (``classes``; not
+    a noun or adjective they only have as a verb: participles are both); "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
     of essere is the adjective ("erano presenti", never a form of presentare there); "sabato" is a
     day, not a participle; a verb no treebank has as an auxiliary is a verb ("si terrà sabato"); "ad"
     after an article is a noun (amministratore delegato, "l'ad Carlo Neri"); a
@@ -446,7 +447,7 @@ def _second_tag(sentence, before, word, classes: dict[str, str]) -> tuple | None
     sono state proteste": "protesta")."""
     written_class = classes.get(word.text.lower())
     # a name is written capitalized: a lower-case "name" the treebanks only have as a noun is one
-    if written_class and (word.upos in _CLASS_XPOS or word.upos == "PROPN" and word.text.islower()) \
+    if written_class and (word.upos in (*_CLASS_XPOS, "VERB") or word.upos == "PROPN" and word.text.islower()) \
             and written_class != word.upos:
         return written_class, _CLASS_XPOS[written_class], word.lemma, word.feats
     if word.upos == "AUX" and word.lemma and word.lemma.lower() not in _AUXILIARIES:

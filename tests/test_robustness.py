@@ -695,16 +695,18 @@ def test_a_noun_the_treebanks_only_have_as_an_adjective_is_read_as_one() -> None
     assert (crowded.upos, concert.upos, sentence.word(concert.head).text) == ("ADJ", "NOUN", "organizzato")
 
 
-def test_a_lower_case_name_the_treebanks_only_have_as_a_noun_is_one_and_a_capitalized_one_stays() -> None:
+def test_a_verb_or_lower_case_name_the_treebanks_only_have_as_a_noun_is_one_and_a_capitalized_name_stays() -> None:
     from stanza.models.common.doc import Document as StanzaDocument
 
-    words = [{"id": i, "text": text, "lemma": text, "upos": "PROPN", "xpos": "SP", "head": i - 1,
-              "deprel": "flat" if i > 1 else "root"} for i, text in enumerate(("humus", "Villa"), start=1)]
+    read = [("humus", "PROPN"), ("Villa", "PROPN"), ("lancio", "VERB")]
+    words = [{"id": i, "text": text, "lemma": text, "upos": upos, "xpos": "_", "head": i - 1,
+              "deprel": "flat" if i > 1 else "root"} for i, (text, upos) in enumerate(read, start=1)]
     sentence = StanzaDocument([words]).sentences[0]
-    classes = {"humus": "NOUN", "villa": "NOUN"}
-    humus, name = sentence.words
+    classes = {"humus": "NOUN", "villa": "NOUN", "lancio": "NOUN"}
+    humus, name, launch = sentence.words
     assert parse._second_tag(sentence, None, humus, classes) == ("NOUN", "S", "humus", None)
     assert parse._second_tag(sentence, humus, name, classes) is None
+    assert parse._second_tag(sentence, name, launch, classes) == ("NOUN", "S", "lancio", None)
 
 
 def test_part_of_speech_agrees_with_the_relation_the_parser_gave() -> None:
