@@ -435,11 +435,12 @@ _CLASS_XPOS = {"NOUN": "S", "ADJ": "A"}
 
 
 def _second_tag(sentence, before, word, classes: dict[str, str]) -> tuple | None:
-    """The treebanks' (upos, xpos, lemma, feats) for a word the compact tagger misreads as a
-    verb, an auxiliary or a preposition, or None: a noun the treebanks only ever have as an
-    adjective is one ("un affollato seminario" read as a noun and its adjective), and the other
-    way round, as is a "verb" or a lower-case "name" they only have as either (``classes``; not
-    a noun or adjective they only have as a verb: participles are both); "fa" after a noun of time and "stamani" (read as "stamare") are adverbs; "presenti" with a form
+    """The treebanks' (upos, xpos, lemma, feats) for a word the compact tagger misreads, or None:
+    a noun the treebanks only ever have as an adjective is one ("un affollato seminario" read as a
+    noun and its adjective), and the other way round, as is a "verb" or a lower-case "name" they
+    only have as either (``classes``; not a noun or adjective they only have as a verb:
+    participles are both); "fa" after a noun of time and "stamani" (read as "stamare") are
+    adverbs; "presenti" with a form
     of essere is the adjective ("erano presenti", never a form of presentare there); "sabato" is a
     day, not a participle; a verb no treebank has as an auxiliary is a verb ("si terrà sabato"); "ad"
     after an article is a noun (amministratore delegato, "l'ad Carlo Neri"); a

@@ -228,7 +228,7 @@ def single_words(ud_train: Path) -> list[str]:
 
 def word_classes(ud_train: Path) -> dict[str, str]:
     """Lower-case forms the treebanks have only as nouns, or only as adjectives: the parse
-    stage retags one the tagger reads as the other."""
+    stage retags one the tagger reads otherwise (``kg.parse._second_tag``)."""
     classes: dict[str, set[str]] = defaultdict(set)
     for sentence in read_sentences(ud_train):
         for cols in (line.split("\t") for line in sentence if not line.startswith("#")):
