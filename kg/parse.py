@@ -432,6 +432,21 @@ def word_classes(tagger: str) -> dict[str, str]:
 
 
 _CLASS_XPOS = {"NOUN": "S", "ADJ": "A"}
+# what only a verb has: a clitic, an object, a clause for a complement, "avere" for an auxiliary
+# (not "essere", which the parser takes for one before an adjective it reads as a participle:
+# "era incinta", "è rinomato")
+_VERBAL_DEPENDENTS = {"expl", "obj", "iobj", "ccomp", "xcomp"}
+
+
+def _verbal(sentence, word) -> bool:
+    """Whether a word tagged as a verb has what only a verb has: such dependents, or a subject
+    of its own where the tagger reads it as finite ("la Corte ribalta", "si sono stretti la
+    mano"; not "X, assistente del Milan", read as a finite verb with no subject)."""
+    finite = "VerbForm=Fin" in (word.feats or "")
+    return any(w.head == word.id and (w.deprel.split(":")[0] in _VERBAL_DEPENDENTS
+                                      or w.deprel == "aux" and w.lemma == "avere"
+                                      or finite and w.deprel.split(":")[0] in ("nsubj", "csubj"))
+               for w in sentence.words)
 
 
 def _second_tag(sentence, before, word, classes: dict[str, str]) -> tuple | None:
@@ -448,8 +463,9 @@ def _second_tag(sentence, before, word, classes: dict[str, str]) -> tuple | None
     sono state proteste": "protesta")."""
     written_class = classes.get(word.text.lower())
     # a name is written capitalized: a lower-case "name" the treebanks only have as a noun is one
-    if written_class and (word.upos in (*_CLASS_XPOS, "VERB") or word.upos == "PROPN" and word.text.islower()) \
-            and written_class != word.upos:
+    misread = word.upos in _CLASS_XPOS or word.upos == "PROPN" and word.text.islower() \
+        or word.upos == "VERB" and not _verbal(sentence, word)
+    if written_class and misread and written_class != word.upos:
         return written_class, _CLASS_XPOS[written_class], word.lemma, word.feats
     if word.upos == "AUX" and word.lemma and word.lemma.lower() not in _AUXILIARIES:
         return "VERB", "V", word.lemma, word.feats
