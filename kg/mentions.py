@@ -1538,9 +1538,10 @@ def _dated_or_placed(sentence: Sentence, word: Word, found: list[Mention], dated
     phrases = [c for c in children if c.deprel.startswith(("obl", "nmod"))]
     phrases += [g for c in phrases if c.lemma.lower() in lexicon.time_nouns
                 for g in sentence.descendants(c.id) if g.deprel == "nmod"]
-    return any(c.id in dated for c in children) or any(c.id in dated or c.id in places and any(
-        g.deprel == "case" and g.lemma.lower() in ("a", "in", "presso") for g in sentence.children(c.id))
-        for c in phrases)
+    if any(c.id in dated for c in (*children, *phrases)):
+        return True
+    return any(c.id in places and any(g.deprel == "case" and g.lemma.lower() in ("a", "in", "presso")
+                                      for g in sentence.children(c.id)) for c in phrases)
 
 
 def _noun_mention(doc: Document, sentence: Sentence, noun: Word, named: list[Mention], type_: str) -> Mention:
