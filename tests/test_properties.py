@@ -20,7 +20,7 @@ from typing import Any
 
 import pyoxigraph
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rdflib import RDFS, Literal
 from rdflib.compare import isomorphic
@@ -332,6 +332,7 @@ class _WordPerRun:
 
 @FAST
 @given(st.lists(st.text(st.sampled_from(" \n.ab\u00e0"), max_size=150), min_size=1, max_size=3))
+@example(["a" * 17])  # one run longer than a segment (found by Hypothesis in CI)
 def test_parse_many_shifts_every_segment_back_into_its_text(texts: list[str]) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(parse, "load_pipeline", lambda models=None: _WordPerRun())
@@ -341,7 +342,11 @@ def test_parse_many_shifts_every_segment_back_into_its_text(texts: list[str]) ->
         assert doc.text == text
         assert [s.index for s in doc.sentences] == list(range(len(doc.sentences)))
         assert_exact_offsets(doc)
-        assert [w.text for s in doc.sentences for w in s.words] == text.split()
+        words = [w.text for s in doc.sentences for w in s.words]
+        if all(len(run) <= 16 for run in text.split()):
+            assert words == text.split()
+        else:  # a run longer than a segment is cut inside it, by design ("then anywhere")
+            assert "".join(words) == "".join(text.split())
 
 
 # --------------------------------------------------------------------------
