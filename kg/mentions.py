@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import yaml
 
-from kg.dates import find_dates, parse_dateline
+from kg.dates import MONTHS, find_dates, parse_dateline
 from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDocument, Document, Entity,
                       Mention, Sentence, Word)
 
@@ -128,20 +128,25 @@ class Lexicon:
         return (*key, "_") in self.not_events and bare
 
     def takes_place(self, sentence: Sentence, noun: Word, dated: Collection[int] = ()) -> bool:
-        """An action noun that "è avvenuto", "si è svolto", "si terrà" or is
-        "tenutosi", or that its own phrase dates ("la decisione emessa il 13
-        febbraio 2008"; ``dated``: the ids of the sentence's date words),
-        names an event.  Only action nouns: the parser hangs other subjects
-        ("questa mattina", "il calciatore") on the same verbs."""
+        """A noun that "è avvenuto", "si è svolto" or "si terrà" ("la vicenda è accaduta a
+        Pola"), or an action noun that is "tenutosi" or that its own phrase dates ("la
+        decisione emessa il 13 febbraio 2008"; ``dated``: the ids of the sentence's date
+        words), names an event.  Not a time, a kind of place or a person: the parser
+        hangs such subjects ("questa mattina", "il calciatore") on the same verbs."""
         lemma = noun.lemma.lower()
-        if not lemma.endswith(_ACTION_SUFFIXES) or lemma in self.not_action_nouns:
+        if lemma in self.not_action_nouns:
             return False
-        verbs = [c for c in sentence.children(noun.id) if c.deprel == "acl"]
-        if any(c.id in dated for c in sentence.children(noun.id)):
-            return True
-        # the participle's date may hang on its agent: "la sentenza emessa dal tribunale il 4 marzo"
-        if any(w.id in dated for verb in verbs for w in (verb, *sentence.descendants(verb.id))):
-            return True
+        verbs = []
+        if lemma.endswith(_ACTION_SUFFIXES):
+            verbs = [c for c in sentence.children(noun.id) if c.deprel == "acl"]
+            if any(c.id in dated for c in sentence.children(noun.id)):
+                return True
+            # the participle's date may hang on its agent: "la sentenza emessa dal tribunale il 4 marzo"
+            if any(w.id in dated for verb in verbs for w in (verb, *sentence.descendants(verb.id))):
+                return True
+        elif noun.id in dated or lemma in MONTHS or lemma in self.time_nouns | self.same_place_kinds \
+                | self.human_nouns | self.person_nouns or self.role_at(sentence, noun):
+            return False  # a subject the parser hangs on the verb: "l'undici gennaio si è tenuto"
         if noun.deprel in ("nsubj", "nsubj:pass") and noun.head:
             verbs.append(sentence.word(noun.head))
         # "si tiene", "è stato celebrato", "svoltosi": not "il ministro tiene un discorso"
@@ -1832,7 +1837,10 @@ def _event_antecedent(doc: Document, m: Mention, groups, by_name, last_event, le
     # "le consultazioni" is not the one event before it)
     modified = m.end_char > head.end_char or head.feat("Number") == "Plur" or any(
         c.deprel in ("amod", "nmod", "nummod") for c in sentence.children(head.id))
-    if modified or last_event is None:
+    # a noun that is an event only for what its sentence says of it ("il contagio è avvenuto
+    # nell'ospedale") is a happening of its own, not the one told before
+    known = head.lemma.lower() in lexicon.event_nouns | lexicon.happening_nouns | lexicon.anaphoric_event_nouns
+    if modified or not known or last_event is None:
         return None
     before = groups[last_event][0]
     kinds = lexicon.event_kinds.get(head.lemma.lower())
