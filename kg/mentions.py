@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import yaml
 
-from kg.dates import MONTHS, find_dates, parse_dateline
+from kg.dates import MONTHS, WEEKDAYS, find_dates, parse_dateline
 from kg.types import (EVENT, ORGANIZATION, PERSON, PLACE, PROPOSAL, AnnotatedDocument, Document, Entity,
                       Mention, Sentence, Word)
 
@@ -416,9 +416,17 @@ _SUBJECTS = ("nsubj", "nsubj:pass", "csubj")
 
 
 def _subjects(sentence: Sentence, verb: Word) -> list[Word]:
-    """A verb's subjects, without a date the parser takes for one ("Kammenos, l'11
-    gennaio 2019, aveva provato ...": "11" as a second nsubj)."""
-    return [c for c in sentence.children(verb.id) if c.deprel in _SUBJECTS and c.upos != "NUM"]
+    """A verb's subjects, without a time the parser takes for one ("Kammenos, l'11
+    gennaio 2019, aveva provato ...": "11" as a second nsubj; "Due settimane fa aveva
+    partecipato", "Lunedì ha incontrato")."""
+    return [c for c in sentence.children(verb.id) if c.deprel in _SUBJECTS and not _time_word(sentence, c)]
+
+
+def _time_word(sentence: Sentence, word: Word) -> bool:
+    """A number, a day or month, one's run-on ("Lunedì | mattina") or a time ago ("due anni fa")."""
+    return word.upos == "NUM" or word.lemma.lower() in WEEKDAYS.keys() | MONTHS.keys() \
+        or word.deprel.startswith("flat") and _time_word(sentence, sentence.word(word.head)) \
+        or any(c.lemma.lower() == "fa" and c.upos == "ADV" for c in sentence.children(word.id))
 
 
 def _main_verb(sentence: Sentence) -> Word | None:
@@ -467,7 +475,7 @@ def _possible_subject_before(sentence: Sentence, verb: Word) -> bool:
             w = sentence.word(w.head)
         return False
     return any(w.upos in ("NOUN", "PROPN", "PRON") and w.lemma.lower() != "si" and not in_phrase(w)
-               for w in sentence.words[:verb.id - 1])
+               and not _time_word(sentence, w) for w in sentence.words[:verb.id - 1])
 
 
 def _speaker_after(sentence: Sentence, verb: Word, word_entity: dict, people: set[str], lexicon: Lexicon) -> bool:
