@@ -145,8 +145,11 @@ class Lexicon:
             if any(w.id in dated for verb in verbs for w in (verb, *sentence.descendants(verb.id))):
                 return True
         elif noun.id in dated or lemma in MONTHS or lemma in self.time_nouns | self.same_place_kinds \
-                | self.human_nouns | self.person_nouns or self.role_at(sentence, noun):
-            return False  # a subject the parser hangs on the verb: "l'undici gennaio si è tenuto"
+                | self.human_nouns | self.person_nouns or self.role_at(sentence, noun) \
+                or any(c.deprel in _SUBJECTS and c.id < noun.id for c in sentence.children(noun.head)):
+            # subjects the parser hangs on the verb: "l'undici gennaio si è tenuto", "la premiazione
+            # è avvenuta a Las Vegas, la nota città" (a second subject)
+            return False
         if noun.deprel in ("nsubj", "nsubj:pass") and noun.head:
             verbs.append(sentence.word(noun.head))
         # "si tiene", "è stato celebrato", "svoltosi": not "il ministro tiene un discorso"
