@@ -1231,7 +1231,9 @@ def sentence_mentions(doc: Document, sentence: Sentence, lexicon: Lexicon,
         if named_after_field(start, end, "ner") or label == "LOC" and _time_zone(sentence, start, lexicon):
             continue
         site = _facility_before(sentence, start, lexicon)
-        if site is not None and _describes_place_before(sentence, site, found):
+        # "una casa di via Roma": the street is the named place, not the house on it
+        if site is not None and (_describes_place_before(sentence, site, found)
+                                 or sentence.word(start).lemma.lower() in lexicon.facility_heads):
             site = None
         named_event = _event_head_before(sentence, start, lexicon)
         if named_event is not None and label in ("LOC", "ORG"):

@@ -458,7 +458,8 @@ def _second_tag(sentence, before, word, classes: dict[str, str]) -> tuple | None
     adverbs; "presenti" with a form
     of essere is the adjective ("erano presenti", never a form of presentare there); "sabato" is a
     day, not a participle; a verb no treebank has as an auxiliary is a verb ("si terrà sabato"); "ad"
-    after an article is a noun (amministratore delegato, "l'ad Carlo Neri"); a
+    after an article is a noun (amministratore delegato, "l'ad Carlo Neri"), as is a "via" that opens
+    a name the NER found (the street, "in via Roma"); a
     plural "verb", or one after an article, whose lemma is a feminine noun's is that noun ("ci
     sono state proteste": "protesta")."""
     written_class = classes.get(word.text.lower())
@@ -472,6 +473,9 @@ def _second_tag(sentence, before, word, classes: dict[str, str]) -> tuple | None
     # "l'ad Carlo Neri": after an article "ad" is the chief executive, not the preposition
     if word.upos == "ADP" and word.text.lower() == "ad" and before is not None and before.upos == "DET":
         return "NOUN", "S", "ad", "Number=Sing"
+    # "una casa di via Roma": "via" that opens a name the NER found is the street, not "by way of"
+    if word.upos == "ADP" and word.text.lower() == "via" and (word.parent.ner or "O").startswith("B-"):
+        return "NOUN", "S", "via", "Gender=Fem|Number=Sing"
     if word.upos != "VERB":
         return None
     form = word.text.lower()
