@@ -128,8 +128,8 @@ class Lexicon:
         return (*key, "_") in self.not_events and bare
 
     def takes_place(self, sentence: Sentence, noun: Word, dated: Collection[int] = ()) -> bool:
-        """A noun that "è avvenuto", "si è svolto" or "si terrà" ("la vicenda è accaduta a
-        Pola"), or an action noun that is "tenutosi" or that its own phrase dates ("la
+        """A noun that "è avvenuto", "si è svolto", "si terrà" or "è stato presieduto" ("la
+        vicenda è accaduta a Pola", "il rito funebre"), or an action noun that is "tenutosi" or that its own phrase dates ("la
         decisione emessa il 13 febbraio 2008"; ``dated``: the ids of the sentence's date
         words), names an event.  Not a time, a kind of place or a person: the parser
         hangs such subjects ("questa mattina", "il calciatore") on the same verbs."""
@@ -138,7 +138,9 @@ class Lexicon:
             return False
         verbs = []
         if lemma.endswith(_ACTION_SUFFIXES):
-            verbs = [c for c in sentence.children(noun.id) if c.deprel == "acl"]
+            # a participle the parser hangs on a noun it does not agree with is another's: "i
+            # giudici della sezione, presieduti da X, la decisione ..." (so is a verb of a subject)
+            verbs = [c for c in sentence.children(noun.id) if c.deprel == "acl" and _agree(noun, c)]
             if any(c.id in dated for c in sentence.children(noun.id)):
                 return True
             # the participle's date may hang on its agent: "la sentenza emessa dal tribunale il 4 marzo"
@@ -150,7 +152,7 @@ class Lexicon:
             # subjects the parser hangs on the verb: "l'undici gennaio si è tenuto", "la premiazione
             # è avvenuta a Las Vegas, la nota città" (a second subject)
             return False
-        if noun.deprel in ("nsubj", "nsubj:pass") and noun.head:
+        if noun.deprel in ("nsubj", "nsubj:pass") and noun.head and _agree(noun, sentence.word(noun.head)):
             verbs.append(sentence.word(noun.head))
         # "si tiene", "è stato celebrato", "svoltosi": not "il ministro tiene un discorso"
         return any(verb.upos == "VERB" and (
@@ -416,6 +418,11 @@ def _role_complements(sentence: Sentence, lexicon: Lexicon) -> set[int]:
 
 
 _SUBJECTS = ("nsubj", "nsubj:pass", "csubj")
+
+
+def _agree(noun: Word, participle: Word) -> bool:
+    return all(noun.feat(f) == participle.feat(f) for f in ("Gender", "Number")
+               if noun.feat(f) and participle.feat(f))
 
 
 def _subjects(sentence: Sentence, verb: Word) -> list[Word]:
