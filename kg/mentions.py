@@ -129,10 +129,11 @@ class Lexicon:
 
     def takes_place(self, sentence: Sentence, noun: Word, dated: Collection[int] = ()) -> bool:
         """A noun that "è avvenuto", "si è svolto", "si terrà" or "è stato presieduto" ("la
-        vicenda è accaduta a Pola", "il rito funebre"), or an action noun that is "tenutosi" or that its own phrase dates ("la
-        decisione emessa il 13 febbraio 2008"; ``dated``: the ids of the sentence's date
-        words), names an event.  Not a time, a kind of place or a person: the parser
-        hangs such subjects ("questa mattina", "il calciatore") on the same verbs."""
+        vicenda è accaduta a Pola", "il rito funebre"), or an action noun that is "tenutosi"
+        or that its own phrase dates ("la decisione emessa il 13 febbraio 2008"; ``dated``:
+        the ids of the sentence's date words), names an event.  Not a time, a kind of place
+        or a person: the parser hangs such subjects ("questa mattina", "il calciatore") on
+        the same verbs."""
         lemma = noun.lemma.lower()
         if lemma in self.not_action_nouns:
             return False
