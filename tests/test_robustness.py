@@ -695,6 +695,13 @@ def test_a_noun_the_treebanks_only_have_as_an_adjective_is_read_as_one() -> None
     assert (crowded.upos, concert.upos, sentence.word(concert.head).text) == ("ADJ", "NOUN", "organizzato")
 
 
+def test_via_opening_a_name_the_ner_found_is_the_street() -> None:
+    # the compact tagger reads "via" before a city's name as the preposition (by way of)
+    sentence = parse.parse("La polizia ha perquisito una casa di via Roma a Cremona.").sentences[0]
+    street = next(w for w in sentence.words if w.text == "via")
+    assert (street.upos, street.ner) == ("NOUN", "B-LOC")
+
+
 def test_a_verb_or_lower_case_name_the_treebanks_only_have_as_a_noun_is_one_and_a_capitalized_name_stays() -> None:
     from stanza.models.common.doc import Document as StanzaDocument
 
