@@ -194,7 +194,8 @@ class Lexicon:
         before = sentence.word(word.id - 1) if 1 < word.id <= len(sentence.words) else None
         # the second word of a longer role is no role of its own: "amministratore | delegato"
         # (the role an adjective opens, "primo ministro", is the noun's own: see below)
-        outer = self._role_from(sentence, before) if before is not None and before.upos == "NOUN" else None
+        # (or a capitalized title the tagger reads as a name: "il Comandante | generale")
+        outer = self._role_from(sentence, before) if before is not None and before.upos in ("NOUN", "PROPN") else None
         if outer and any(w.id == word.id for w in outer[1][1:]):
             return None
         best = self._role_from(sentence, word)
