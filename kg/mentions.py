@@ -147,8 +147,8 @@ class Lexicon:
             # the participle's date may hang on its agent: "la sentenza emessa dal tribunale il 4 marzo"
             if any(w.id in dated for verb in verbs for w in (verb, *sentence.descendants(verb.id))):
                 return True
-        elif noun.id in dated or lemma in MONTHS or lemma in self.time_nouns | self.same_place_kinds \
-                | self.human_nouns | self.person_nouns or self.role_at(sentence, noun) \
+        elif noun.id in dated or _time_word(sentence, noun) or lemma in self._never_happening \
+                or self.role_at(sentence, noun) \
                 or any(c.deprel in _SUBJECTS and c.id < noun.id for c in sentence.children(noun.head)):
             # subjects the parser hangs on the verb: "l'undici gennaio si è tenuto", "la premiazione
             # è avvenuta a Las Vegas, la nota città" (a second subject)
@@ -162,6 +162,16 @@ class Lexicon:
                 verb.deprel == "acl" or noun.deprel == "nsubj:pass"
                 or any(c.lemma.lower() == "si" for c in sentence.children(verb.id))))
             for verb in verbs)
+
+    @functools.cached_property
+    def _never_happening(self) -> frozenset[str]:
+        """Nouns that are no event whatever the verb says of them: times, places, people."""
+        return self.time_nouns | self.same_place_kinds | self.human_nouns | self.person_nouns
+
+    @functools.cached_property
+    def known_events(self) -> frozenset[str]:
+        """Nouns that name an event by themselves, not only by what their sentence says."""
+        return self.event_nouns | self.happening_nouns | self.anaphoric_event_nouns
 
     @functools.cached_property
     def _roles_by_first_lemma(self) -> dict[str, list[tuple[str, ...]]]:
@@ -434,9 +444,12 @@ def _subjects(sentence: Sentence, verb: Word) -> list[Word]:
     return [c for c in sentence.children(verb.id) if c.deprel in _SUBJECTS and not _time_word(sentence, c)]
 
 
+_DAYS_AND_MONTHS = frozenset(WEEKDAYS) | frozenset(MONTHS)
+
+
 def _time_word(sentence: Sentence, word: Word) -> bool:
     """A number, a day or month, one's run-on ("Lunedì | mattina") or a time ago ("due anni fa")."""
-    return word.upos == "NUM" or word.lemma.lower() in WEEKDAYS.keys() | MONTHS.keys() \
+    return word.upos == "NUM" or word.lemma.lower() in _DAYS_AND_MONTHS \
         or word.deprel.startswith("flat") and _time_word(sentence, sentence.word(word.head)) \
         or any(c.lemma.lower() == "fa" and c.upos == "ADV" for c in sentence.children(word.id))
 
@@ -1861,8 +1874,7 @@ def _event_antecedent(doc: Document, m: Mention, groups, by_name, last_event, le
         c.deprel in ("amod", "nmod", "nummod") for c in sentence.children(head.id))
     # a noun that is an event only for what its sentence says of it ("il contagio è avvenuto
     # nell'ospedale") is a happening of its own, not the one told before
-    known = head.lemma.lower() in lexicon.event_nouns | lexicon.happening_nouns | lexicon.anaphoric_event_nouns
-    if modified or not known or last_event is None:
+    if modified or head.lemma.lower() not in lexicon.known_events or last_event is None:
         return None
     before = groups[last_event][0]
     kinds = lexicon.event_kinds.get(head.lemma.lower())

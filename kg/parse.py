@@ -423,7 +423,7 @@ _AGO_NOUNS = {"anno", "mese", "settimana", "giorno", "ora", "minuto", "secolo", 
 
 
 @functools.lru_cache(maxsize=4)
-def word_classes(tagger: str) -> dict[str, str]:
+def read_word_classes(tagger: str) -> dict[str, str]:
     """The word classes beside a tagger's file (``WORD_CLASSES_FILE``; none for other models)."""
     path = Path(tagger).parent / WORD_CLASSES_FILE
     if not path.is_file():
@@ -503,7 +503,7 @@ def reparse_misread_words(pipeline, docs: list) -> None:
     on them.  They are retagged as the treebanks have
     them (``_second_tag``) and their sentences parsed again, in a batch of their own."""
     tagger = pipeline.processors.get("pos")
-    classes = word_classes(tagger.config["model_path"]) if tagger else {}
+    classes = read_word_classes(tagger.config["model_path"]) if tagger else {}
     found = []
     for sent in (sent for doc in docs for sent in doc.sentences):
         for before, word in zip([None, *sent.words], sent.words):
